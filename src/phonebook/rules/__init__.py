@@ -1,0 +1,1 @@
+"""Pure rules of the contract: lax parsing, normalisation, type resolution."""

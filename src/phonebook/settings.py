@@ -1,0 +1,60 @@
+"""One frozen Settings, built once from flags and PHONEBOOK_* variables.
+
+Nothing else in Phonebook reads the environment: entrypoints build a Settings
+here and pass it down.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+DEFAULT_DATABASE_URL = "sqlite:///phonebook.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable, with the defaults a fresh checkout runs on."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # CONTRACT §6: bodies over 64 KiB answer 413.
+    max_body_bytes: int = 64 * 1024
+    # CONTRACT §5: limit is clamped to this.
+    max_page_limit: int = 100
+    # Absolute base for next_link; when empty, the request's own scheme and host.
+    public_url: str = ""
+    # SQLite: milliseconds a writer waits for the lock before giving up.
+    sqlite_busy_timeout_ms: int = 5000
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with every non-None override applied."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _coerce(name: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"PHONEBOOK_{name.upper()} must be an integer, got {raw!r}") from None
+    return raw
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, **overrides: Any
+) -> Settings:
+    """Settings from PHONEBOOK_<FIELD> variables, then explicit overrides (flags)."""
+    env = os.environ if environ is None else environ
+    base = Settings()
+    from_env: dict[str, Any] = {}
+    for field in fields(Settings):
+        raw = env.get(f"PHONEBOOK_{field.name.upper()}")
+        if raw is not None and raw != "":
+            from_env[field.name] = _coerce(field.name, raw, getattr(base, field.name))
+    return replace(base, **from_env).with_overrides(**overrides)

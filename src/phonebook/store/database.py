@@ -1,0 +1,73 @@
+"""Engines and transactions; every SQLite/PostgreSQL difference in connecting sits here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+_WRITE = "phonebook_write"
+_READ = "phonebook_read"
+
+
+class Database:
+    """One engine and the two ways the service layer uses it: read, or write in one transaction."""
+
+    def __init__(self, url: str, *, sqlite_busy_timeout_ms: int = 5000) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.engine: Engine = create_engine(self.url, future=True)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine, sqlite_busy_timeout_ms)
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads; on SQLite each statement sees the latest commit."""
+        with self.engine.connect() as conn:
+            yield conn.execution_options(**{_READ: True})
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """One transaction, committed on success and rolled back on any exception.
+
+        On SQLite it begins IMMEDIATE: the write lock is taken up front, so two
+        writers queue on busy_timeout instead of failing to upgrade a read lock.
+        """
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    """WAL, foreign keys, a busy timeout, durable commits, and explicit BEGINs.
+
+    pysqlite's own transaction handling defers BEGIN until the first write and
+    cannot begin IMMEDIATE, so it is switched off and SQLAlchemy's begin event
+    emits the BEGIN itself (the recipe in SQLAlchemy's pysqlite docs).
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        # FULL: a commit acknowledged to a client survives a power loss, not
+        # only a crash of the process (NORMAL in WAL may lose the last commits).
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        options = conn.get_execution_options()
+        if options.get(_READ):
+            return
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE) else "BEGIN")
