@@ -27,6 +27,14 @@ class ApiError(Exception):
         self.errors = errors
         self.headers = dict(headers or {})
 
+    def prefixed(self, prefix: str) -> ApiError:
+        """The same error with its field names under prefix (for nested bodies)."""
+        if not self.errors or not prefix:
+            return self
+        errors = {prefix + field: msgs for field, msgs in self.errors.items()}
+        description = f"{prefix}{self.description}"
+        return ApiError(self.status, self.error, description, errors, self.headers)
+
     def body(self) -> dict[str, object]:
         """The LGL error body, keys in the contract's order."""
         body: dict[str, object] = {

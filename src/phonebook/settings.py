@@ -46,9 +46,7 @@ def _coerce(name: str, raw: str, default: Any) -> Any:
     return raw
 
 
-def load_settings(
-    environ: Mapping[str, str] | None = None, **overrides: Any
-) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Settings from PHONEBOOK_<FIELD> variables, then explicit overrides (flags)."""
     env = os.environ if environ is None else environ
     base = Settings()

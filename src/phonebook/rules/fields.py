@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
-from typing import Final
+from collections.abc import Callable, Iterable, Mapping
+from typing import Final, TypeVar
 
 from phonebook.errors import ApiError, unprocessable
 
@@ -19,6 +19,9 @@ _TRUE: Final = frozenset({"true", "1"})
 _FALSE: Final = frozenset({"false", "0"})
 # Ids are stored as 64-bit integers; anything beyond cannot name a row.
 MAX_ID: Final = 2**63 - 1
+
+
+T = TypeVar("T")
 
 
 class FieldError(ValueError):
@@ -77,13 +80,38 @@ class BodyErrors:
         self.errors.setdefault(field, []).append(message)
 
     def check_keys(
-        self, body: Mapping[str, object], writable: Iterable[str], read_only: Iterable[str]
+        self,
+        body: Mapping[str, object],
+        writable: Iterable[str],
+        read_only: Iterable[str],
+        prefix: str = "",
     ) -> None:
         """Unknown keys are errors; read-only keys are silently ignored (CONTRACT §4)."""
         known = set(writable) | set(read_only)
         for key in body:
             if key not in known:
-                self.add(key, "is not a known field")
+                self.add(prefix + key, "is not a known field")
+
+    def read(
+        self,
+        body: Mapping[str, object],
+        key: str,
+        parse: Callable[[object], T],
+        *,
+        prefix: str = "",
+        null_is_absent: bool = False,
+    ) -> T | None:
+        """parse(body[key]); None when absent (or null, if allowed) or invalid (recorded)."""
+        if key not in body:
+            return None
+        raw = body[key]
+        if raw is None and null_is_absent:
+            return None
+        try:
+            return parse(raw)
+        except FieldError as exc:
+            self.add(prefix + key, str(exc))
+            return None
 
     def raise_if_any(self) -> None:
         if self.errors:

@@ -15,7 +15,7 @@ def normalize(number: str) -> str | None:
     """The digits of number, in order, as ASCII; None when it has none.
 
     phonenumbers maps every Unicode decimal digit (fullwidth, Arabic-Indic, ...)
-    to ASCII, so "＋４４" normalises like "+44".
+    to ASCII, so fullwidth "44" normalises like ASCII "44".
     """
     digits: str = phonenumbers.normalize_digits_only(number)
     return digits or None

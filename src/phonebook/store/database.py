@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 _WRITE = "phonebook_write"
@@ -19,7 +19,7 @@ class Database:
     def __init__(self, url: str, *, sqlite_busy_timeout_ms: int = 5000) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        self.engine: Engine = create_engine(self.url, future=True)
+        self.engine: Engine = create_engine(self.url)
         if self.is_sqlite:
             _configure_sqlite(self.engine, sqlite_busy_timeout_ms)
 
@@ -71,3 +71,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         if options.get(_READ):
             return
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE) else "BEGIN")
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row an INSERT created."""
+    key = result.inserted_primary_key
+    assert key is not None, "INSERT without a primary key"
+    return int(key[0])

@@ -96,9 +96,7 @@ phone_numbers = Table(
     Column("account_id", Id, nullable=False),
     Column("constituent_id", Id, nullable=False),
     Column("number", String(64), nullable=False),
-    Column(
-        "phone_number_type_id", Id, ForeignKey("phone_number_types.id"), nullable=False
-    ),
+    Column("phone_number_type_id", Id, ForeignKey("phone_number_types.id"), nullable=False),
     Column("is_preferred", Boolean(), nullable=False),
     Column("not_current", Boolean(), nullable=False),
     Column("normalized_number", String(64), nullable=True),

@@ -1,0 +1,97 @@
+"""Constituents: list, create, show, update, delete, and the reverse lookup."""
+
+from __future__ import annotations
+
+from starlette.endpoints import HTTPEndpoint
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from phonebook.api import shapes
+from phonebook.api.requests import context_of, page_of, path_id, read_json_object, settings_of
+from phonebook.api.responses import json_response
+from phonebook.auth import authorize
+from phonebook.errors import bad_request
+from phonebook.rules.constituent_input import read_constituent
+from phonebook.rules.search_terms import SearchTerms, read_terms
+from phonebook.service import constituents as service
+
+EXPANDABLE = ("phone_numbers",)
+
+
+def _expand(request: Request) -> bool:
+    """expand=phone_numbers embeds each constituent's numbers in a list."""
+    wanted = {
+        part.strip()
+        for value in request.query_params.getlist("expand")
+        for part in value.split(",")
+        if part.strip()
+    }
+    unknown = wanted - set(EXPANDABLE)
+    if unknown:
+        raise bad_request(
+            f"Cannot expand {', '.join(sorted(unknown))}; expandable: {', '.join(EXPANDABLE)}.",
+            {"expand": ["expandable: phone_numbers"]},
+        )
+    return "phone_numbers" in wanted
+
+
+def _list(request: Request, terms: SearchTerms) -> Response:
+    caller = authorize(request)
+    ctx, page = context_of(request), page_of(request)
+    views, total = service.page(ctx, caller, terms, page, expand=_expand(request))
+    items = [shapes.constituent_item(view, ctx.types) for view in views]
+    public_url = settings_of(request).public_url
+    return json_response(
+        shapes.list_envelope(request, public_url, page, total, "constituent", items)
+    )
+
+
+class Constituents(HTTPEndpoint):
+    """/constituents"""
+
+    async def get(self, request: Request) -> Response:
+        return _list(request, SearchTerms())
+
+    async def post(self, request: Request) -> Response:
+        caller = authorize(request)
+        data = read_constituent(await read_json_object(request), creating=True)
+        ctx = context_of(request)
+        return json_response(shapes.constituent(service.create(ctx, caller, data), ctx.types))
+
+
+class ConstituentSearch(HTTPEndpoint):
+    """/constituents/search?q[]=phone_number=TERM (CONTRACT §7)"""
+
+    async def get(self, request: Request) -> Response:
+        return _list(request, read_terms(request.query_params.getlist("q[]")))
+
+
+class Constituent(HTTPEndpoint):
+    """/constituents/{id}"""
+
+    async def get(self, request: Request) -> Response:
+        caller = authorize(request)
+        ctx = context_of(request)
+        return json_response(
+            shapes.constituent(service.get(ctx, caller, path_id(request)), ctx.types)
+        )
+
+    async def patch(self, request: Request) -> Response:
+        caller = authorize(request)
+        data = read_constituent(await read_json_object(request), creating=False)
+        ctx = context_of(request)
+        view = service.update(ctx, caller, path_id(request), data)
+        return json_response(shapes.constituent(view, ctx.types))
+
+    async def delete(self, request: Request) -> Response:
+        caller = authorize(request)
+        service.delete(context_of(request), caller, path_id(request))
+        return json_response(shapes.deleted())
+
+
+routes = [
+    Route("/api/v1/constituents", Constituents),
+    Route("/api/v1/constituents/search", ConstituentSearch),
+    Route("/api/v1/constituents/{id:int}", Constituent),
+]

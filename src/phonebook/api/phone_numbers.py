@@ -1,0 +1,72 @@
+"""The five phone-number routes of the source document."""
+
+from __future__ import annotations
+
+from starlette.endpoints import HTTPEndpoint
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from phonebook.api import shapes
+from phonebook.api.requests import context_of, page_of, path_id, read_json_object, settings_of
+from phonebook.api.responses import json_response
+from phonebook.auth import authorize
+from phonebook.rules.fields import BodyErrors
+from phonebook.rules.phone_number_input import PhoneNumberInput, read_phone_number
+from phonebook.service import phone_numbers as service
+
+
+async def _read_input(request: Request) -> PhoneNumberInput:
+    errors = BodyErrors()
+    data = read_phone_number(await read_json_object(request), errors)
+    errors.raise_if_any()
+    return data
+
+
+class ConstituentPhoneNumbers(HTTPEndpoint):
+    """/constituents/{constituent_id}/phone_numbers"""
+
+    async def get(self, request: Request) -> Response:
+        caller = authorize(request)
+        ctx, page = context_of(request), page_of(request)
+        rows, total = service.page(ctx, caller, path_id(request, "constituent_id"), page)
+        items = [shapes.phone_number_item(row, ctx.types) for row in rows]
+        public_url = settings_of(request).public_url
+        return json_response(
+            shapes.list_envelope(request, public_url, page, total, "phone_number", items)
+        )
+
+    async def post(self, request: Request) -> Response:
+        caller = authorize(request)
+        data = await _read_input(request)
+        ctx = context_of(request)
+        row = service.create(ctx, caller, path_id(request, "constituent_id"), data)
+        return json_response(shapes.phone_number(row, ctx.types))
+
+
+class PhoneNumber(HTTPEndpoint):
+    """/phone_numbers/{id}"""
+
+    async def get(self, request: Request) -> Response:
+        caller = authorize(request)
+        ctx = context_of(request)
+        row = service.get(ctx, caller, path_id(request))
+        return json_response(shapes.phone_number(row, ctx.types))
+
+    async def patch(self, request: Request) -> Response:
+        caller = authorize(request)
+        data = await _read_input(request)
+        ctx = context_of(request)
+        row = service.update(ctx, caller, path_id(request), data)
+        return json_response(shapes.phone_number(row, ctx.types))
+
+    async def delete(self, request: Request) -> Response:
+        caller = authorize(request)
+        service.delete(context_of(request), caller, path_id(request))
+        return json_response(shapes.deleted())
+
+
+routes = [
+    Route("/api/v1/constituents/{constituent_id:int}/phone_numbers", ConstituentPhoneNumbers),
+    Route("/api/v1/phone_numbers/{id:int}", PhoneNumber),
+]

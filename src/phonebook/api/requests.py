@@ -1,0 +1,67 @@
+"""Reading what a request carries: its JSON body, path ids, list parameters."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NoReturn
+
+from starlette.requests import Request
+
+from phonebook.errors import bad_request, not_found, too_large
+from phonebook.rules.fields import MAX_ID
+from phonebook.rules.paging import Page, read_page
+from phonebook.service.context import ServiceContext
+from phonebook.settings import Settings
+
+
+def context_of(request: Request) -> ServiceContext:
+    ctx: ServiceContext = request.app.state.ctx
+    return ctx
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def path_id(request: Request, name: str = "id") -> int:
+    """A path id; one too large to be stored names nothing, like any unknown id."""
+    value: int = request.path_params[name]
+    if value > MAX_ID:
+        raise not_found(f"No object has id {value}.")
+    return value
+
+
+def page_of(request: Request) -> Page:
+    return read_page(request.query_params, settings_of(request).max_page_limit)
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+async def read_json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, whatever its declared content type (CONTRACT §6).
+
+    Over the size limit: 413, checked before and while reading, so a huge body
+    is never held in memory. Not JSON, or not an object: 400.
+    """
+    limit = settings_of(request).max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise bad_request("The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise bad_request("The request body must be a JSON object.")
+    return data

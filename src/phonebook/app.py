@@ -1,0 +1,92 @@
+"""Builds the ASGI app: routes, and the one place every error becomes an LGL error body."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from http import HTTPStatus
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from phonebook.api import constituents, meta, phone_numbers, types
+from phonebook.api.responses import error_response
+from phonebook.errors import ApiError, conflict
+from phonebook.service.context import ServiceContext
+from phonebook.settings import Settings
+from phonebook.store.database import Database
+
+log = logging.getLogger("phonebook")
+
+
+async def _api_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Routing's own 404/405, in the LGL error body."""
+    assert isinstance(exc, HTTPException)
+    phrase = HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404:
+        description = f"No route matches {request.url.path}."
+    elif exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        description = f"{request.method} is not allowed here; allowed: {allowed}."
+    else:
+        description = phrase
+    return error_response(ApiError(exc.status_code, phrase, description, headers=exc.headers))
+
+
+async def _integrity_error(_request: Request, _exc: Exception) -> Response:
+    """A constraint hit by a race the service could not see coming: retryable, not a 500."""
+    return error_response(conflict("The change collided with a concurrent one; retry it."))
+
+
+async def _busy(_request: Request, exc: Exception) -> Response:
+    log.warning("database unavailable: %s", exc)
+    error = ApiError(
+        503,
+        "Service Unavailable",
+        "The database is busy or unreachable; retry shortly.",
+        headers={"Retry-After": "1"},
+    )
+    return error_response(error)
+
+
+async def _unexpected(_request: Request, exc: Exception) -> Response:
+    log.error("unhandled error", exc_info=exc)
+    return error_response(
+        ApiError(500, "Internal Server Error", "Something went wrong on our side.")
+    )
+
+
+def build_app(settings: Settings, database: Database | None = None) -> Starlette:
+    """The app for settings; the database must already be migrated."""
+    database = database or Database(
+        settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = Starlette(
+        routes=[*phone_numbers.routes, *constituents.routes, *types.routes, *meta.routes],
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            IntegrityError: _integrity_error,
+            OperationalError: _busy,
+            Exception: _unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.ctx = ServiceContext.open(database)
+    return app

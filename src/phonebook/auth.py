@@ -1,0 +1,67 @@
+"""Who is calling: an API key by Bearer, Basic or access_token, as LGL takes it (CONTRACT §6)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Final
+
+from starlette.requests import Request
+
+from phonebook.api.requests import context_of
+from phonebook.errors import bad_request, forbidden, unauthorized
+from phonebook.service.accounts import authenticate
+from phonebook.service.context import Caller
+
+READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_KEY_LENGTH: Final = 256
+
+
+def authorize(request: Request) -> Caller:
+    """The caller of this request; 401 without a valid key, 403 for a read-only key writing."""
+    key = presented_key(request)
+    caller = authenticate(context_of(request).database, key)
+    if caller is None:
+        raise unauthorized("The API key is unknown or revoked.")
+    if caller.read_only and request.method not in READ_METHODS:
+        raise forbidden("This API key is read-only; writing needs a read-write key.")
+    return caller
+
+
+def presented_key(request: Request) -> str:
+    """The one key the request carries; two different ones answer 400."""
+    keys = set()
+    header = request.headers.get("authorization")
+    if header is not None:
+        keys.add(_key_from_header(header))
+    token = request.query_params.get("access_token")
+    if token is not None:
+        keys.add(token)
+    keys.discard("")
+    if not keys:
+        raise unauthorized(
+            "An API key is required: Authorization: Bearer KEY, Basic auth with the key "
+            "as user name, or ?access_token=KEY."
+        )
+    if len(keys) > 1:
+        raise bad_request("The request carries two different credentials; send one.")
+    key = keys.pop()
+    if len(key) > MAX_KEY_LENGTH:
+        raise unauthorized("The API key is unknown or revoked.")
+    return key
+
+
+def _key_from_header(header: str) -> str:
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise unauthorized("The Basic credentials are not valid base64 of KEY:.") from None
+        user, _, password = decoded.partition(":")
+        if password:
+            raise unauthorized("Basic auth takes the key as user name and an empty password.")
+        return user
+    raise unauthorized("Unsupported Authorization scheme; use Bearer or Basic.")

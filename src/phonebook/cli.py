@@ -1,0 +1,146 @@
+"""The phonebook command: serve, migrate, accounts, keys, demo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from phonebook.errors import ApiError
+from phonebook.service import accounts, demo
+from phonebook.settings import Settings, load_settings
+from phonebook.store import migrate as migrations
+from phonebook.store.database import Database
+
+
+class _Phonebook(click.Group):
+    """Turns every expected failure into one line on stderr and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ApiError as exc:
+            raise click.ClickException(exc.description) from None
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise click.ClickException(f"database error: {reason}") from None
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+def _database(ctx: click.Context) -> Database:
+    settings = _settings(ctx)
+    return Database(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+
+@click.group(cls=_Phonebook)
+@click.option(
+    "--database",
+    metavar="URL",
+    help="SQLAlchemy URL; default $PHONEBOOK_DATABASE_URL, else sqlite:///phonebook.db.",
+)
+@click.pass_context
+def cli(ctx: click.Context, database: str | None) -> None:
+    """Phonebook: the LGL phone-number API, self-hosted."""
+    ctx.obj = load_settings(database_url=database)
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default 8000).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Migrate the database to the current schema, then serve HTTP."""
+    import uvicorn
+
+    from phonebook.app import build_app
+
+    settings = _settings(ctx).with_overrides(host=host, port=port)
+    database = _database(ctx)
+    migrations.upgrade(database)
+    app = build_app(settings, database)
+    click.echo(
+        f"Phonebook serving {settings.database_url} on http://{settings.host}:{settings.port}"
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+@cli.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Bring the database schema to the current revision."""
+    database = _database(ctx)
+    migrations.upgrade(database)
+    click.echo(f"schema at revision {migrations.current_revision(database)}")
+
+
+@cli.group("accounts")
+def accounts_group() -> None:
+    """Manage accounts."""
+
+
+@accounts_group.command("create")
+@click.argument("name")
+@click.pass_context
+def accounts_create(ctx: click.Context, name: str) -> None:
+    """Create an account; prints its id as the last line."""
+    account_id = accounts.create_account(_database(ctx), name)
+    click.echo(f"created account {name!r}")
+    click.echo(account_id)
+
+
+@cli.group("keys")
+def keys_group() -> None:
+    """Manage API keys."""
+
+
+@keys_group.command("create")
+@click.argument("account_id", type=int)
+@click.option("--read-only", is_flag=True, help="The key may only read.")
+@click.option("--label", default="", help="A note to tell keys apart.")
+@click.pass_context
+def keys_create(ctx: click.Context, account_id: int, read_only: bool, label: str) -> None:
+    """Create an API key; prints it as the last line. It is shown only once."""
+    key = accounts.create_key(_database(ctx), account_id, read_only=read_only, label=label)
+    kind = "read-only" if read_only else "read-write"
+    click.echo(
+        f"created a {kind} key for account {account_id}; store it now, it is not shown again"
+    )
+    click.echo(key)
+
+
+@keys_group.command("revoke")
+@click.argument("key")
+@click.pass_context
+def keys_revoke(ctx: click.Context, key: str) -> None:
+    """Revoke an API key."""
+    if not accounts.revoke_key(_database(ctx), key):
+        raise click.ClickException("no active key matches")
+    click.echo("revoked")
+
+
+@cli.command("demo")
+@click.option("--base-url", default="http://127.0.0.1:8000", help="Where the server will listen.")
+@click.pass_context
+def demo_command(ctx: click.Context, base_url: str) -> None:
+    """Ensure a demo account and constituent; print a fresh demo key and a curl line."""
+    database = _database(ctx)
+    migrations.upgrade(database)
+    found = demo.prepare(database)
+    base = base_url.rstrip("/")
+    click.echo(f"Phonebook URL: {base}  (docs: {base}/docs)")
+    click.echo(f"Demo API key (read-write, account {found.account_id}): {found.key}")
+    click.echo(
+        f'Try: curl -H "Authorization: Bearer {found.key}" '
+        f"{base}/api/v1/constituents/{found.constituent_id}/phone_numbers"
+    )
+
+
+def main() -> None:
+    cli(prog_name="phonebook")

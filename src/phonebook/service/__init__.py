@@ -1,0 +1,1 @@
+"""Use cases: each write is one transaction, opened here; no HTTP in this layer."""

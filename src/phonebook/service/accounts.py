@@ -1,0 +1,67 @@
+"""Accounts and API keys: create, authenticate, revoke."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Final
+
+from phonebook.clock import utc_now
+from phonebook.errors import not_found
+from phonebook.service.context import Caller
+from phonebook.store import accounts as store
+from phonebook.store.database import Database
+
+KEY_PREFIX: Final = "pb_"
+
+
+def hash_key(key: str) -> str:
+    """Keys carry 256 random bits, so one SHA-256 (not a slow KDF) protects them at rest."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create_account(database: Database, name: str) -> int:
+    with database.writing() as conn:
+        return store.insert_account(conn, name, utc_now())
+
+
+def create_key(database: Database, account_id: int, *, read_only: bool, label: str = "") -> str:
+    """A new key for the account, returned once; only its hash is stored."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    with database.writing() as conn:
+        if not store.account_exists(conn, account_id):
+            raise not_found(f"No account has id {account_id}.")
+        store.insert_key(
+            conn, account_id, hash_key(key), read_only=read_only, label=label, now=utc_now()
+        )
+    return key
+
+
+def revoke_key(database: Database, key: str) -> bool:
+    with database.writing() as conn:
+        return store.revoke_key(conn, hash_key(key), utc_now())
+
+
+def authenticate(database: Database, key: str) -> Caller | None:
+    """The caller a key stands for, or None when it is unknown or revoked.
+
+    The lookup is by hash on a unique index, so timing reveals nothing about
+    how much of a guessed key was right.
+    """
+    with database.reading() as conn:
+        row = store.active_key(conn, hash_key(key))
+    return None if row is None else Caller(row.id, row.account_id, row.read_only)
+
+
+def ensure_account(database: Database, name: str) -> int:
+    """The id of the first account with this name, created if there is none."""
+    with database.writing() as conn:
+        found = store.account_id_by_name(conn, name)
+        return found if found is not None else store.insert_account(conn, name, utc_now())
+
+
+def replace_labelled_key(database: Database, account_id: int, label: str) -> str:
+    """Revoke the account's keys with this label and create a fresh read-write one."""
+    with database.writing() as conn:
+        store.revoke_labelled_keys(conn, account_id, label, utc_now())
+    return create_key(database, account_id, read_only=False, label=label)

@@ -1,0 +1,117 @@
+"""Constituent use cases: the LGL subset phone numbers hang off (CONTRACT §1, §7)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from phonebook.clock import utc_now
+from phonebook.errors import invalid_field, not_found
+from phonebook.rules.constituent_input import NAME_FIELDS, ConstituentInput, missing_name
+from phonebook.rules.paging import Page
+from phonebook.rules.search_terms import SearchTerms
+from phonebook.service import phone_numbers
+from phonebook.service.context import Caller, ServiceContext
+from phonebook.store import constituents as store
+from phonebook.store import phone_numbers as number_store
+from phonebook.store.constituents import ConstituentRow
+from phonebook.store.phone_numbers import PhoneNumberRow
+
+
+@dataclass(frozen=True, slots=True)
+class ConstituentView:
+    """A constituent and, when embedded, its phone numbers."""
+
+    row: ConstituentRow
+    numbers: list[PhoneNumberRow] | None = None
+
+
+def page(
+    ctx: ServiceContext, caller: Caller, terms: SearchTerms, wanted: Page, *, expand: bool
+) -> tuple[list[ConstituentView], int]:
+    """One page of the account's constituents matching terms, and the total."""
+    account = caller.account_id
+    with ctx.database.reading() as conn:
+        rows = store.search(conn, account, terms, wanted.limit, wanted.offset)
+        total = store.count(conn, account, terms)
+        if not expand:
+            return [ConstituentView(row) for row in rows], total
+        numbers = _numbers_by_constituent(conn, account, [row.id for row in rows])
+    return [ConstituentView(row, numbers.get(row.id, [])) for row in rows], total
+
+
+def _numbers_by_constituent(
+    conn: Connection, account_id: int, ids: list[int]
+) -> dict[int, list[PhoneNumberRow]]:
+    grouped: dict[int, list[PhoneNumberRow]] = {}
+    for number in number_store.all_for_constituents(conn, account_id, ids):
+        grouped.setdefault(number.constituent_id, []).append(number)
+    return grouped
+
+
+def _view(conn: Connection, account_id: int, constituent_id: int) -> ConstituentView:
+    row = store.get(conn, account_id, constituent_id)
+    if row is None:
+        raise not_found(f"No constituent has id {constituent_id}.")
+    numbers = _numbers_by_constituent(conn, account_id, [constituent_id])
+    return ConstituentView(row, numbers.get(constituent_id, []))
+
+
+def get(ctx: ServiceContext, caller: Caller, constituent_id: int) -> ConstituentView:
+    with ctx.database.reading() as conn:
+        return _view(conn, caller.account_id, constituent_id)
+
+
+def _require_name(merged: Mapping[str, object]) -> None:
+    missing = missing_name(merged)
+    if missing is not None:
+        why = "is required for an organisation (is_org)" if missing == "org_name" else "is required"
+        raise invalid_field(missing, why)
+
+
+def create(ctx: ServiceContext, caller: Caller, data: ConstituentInput) -> ConstituentView:
+    """The constituent and all its numbers in one transaction, or nothing."""
+    values: dict[str, Any] = {"is_org": False, **dict.fromkeys(NAME_FIELDS), **data.values}
+    _require_name(values)
+    numbers = [
+        phone_numbers.new_number_values(ctx, number, prefix=f"phone_numbers[{index}].")
+        for index, number in enumerate(data.phone_numbers)
+    ]
+    account = caller.account_id
+    with ctx.database.writing() as conn:
+        now = utc_now()
+        new_id = store.insert_constituent(
+            conn, account, {**values, "created_at": now, "updated_at": now}
+        )
+        for number in numbers:
+            phone_numbers.insert_in(conn, account, new_id, number, now)
+        return _view(conn, account, new_id)
+
+
+def update(
+    ctx: ServiceContext, caller: Caller, constituent_id: int, data: ConstituentInput
+) -> ConstituentView:
+    """A partial update; one that changes nothing writes nothing."""
+    account = caller.account_id
+    with ctx.database.writing() as conn:
+        current = store.get(conn, account, constituent_id, lock=True)
+        if current is None:
+            raise not_found(f"No constituent has id {constituent_id}.")
+        before = current._asdict()
+        _require_name({**before, **data.values})
+        changes = {k: v for k, v in data.values.items() if before[k] != v}
+        if changes:
+            store.update_constituent(conn, constituent_id, {**changes, "updated_at": utc_now()})
+        return _view(conn, account, constituent_id)
+
+
+def delete(ctx: ServiceContext, caller: Caller, constituent_id: int) -> None:
+    """Delete the constituent and its numbers together."""
+    with ctx.database.writing() as conn:
+        if store.get(conn, caller.account_id, constituent_id, lock=True) is None:
+            raise not_found(f"No constituent has id {constituent_id}.")
+        number_store.delete_for_constituent(conn, caller.account_id, constituent_id)
+        store.delete_constituent(conn, caller.account_id, constituent_id)

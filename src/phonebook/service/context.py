@@ -1,0 +1,27 @@
+"""What every use case needs, built once when an entrypoint starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from phonebook.service.types import TypeCatalog
+from phonebook.store.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated key a request acts as."""
+
+    key_id: int
+    account_id: int
+    read_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceContext:
+    database: Database
+    types: TypeCatalog
+
+    @classmethod
+    def open(cls, database: Database) -> ServiceContext:
+        return cls(database=database, types=TypeCatalog.load(database))

@@ -1,0 +1,143 @@
+"""Phone number use cases (CONTRACT §2 to §4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from phonebook.clock import utc_now
+from phonebook.errors import ApiError, invalid_field, not_found
+from phonebook.rules.fields import FieldError
+from phonebook.rules.numbers import check_number_for_type, normalize
+from phonebook.rules.paging import Page
+from phonebook.rules.phone_number_input import PhoneNumberInput
+from phonebook.service.context import Caller, ServiceContext
+from phonebook.service.types import HOME_TYPE_ID
+from phonebook.store import constituents as constituent_store
+from phonebook.store import phone_numbers as store
+from phonebook.store.phone_numbers import PhoneNumberRow
+from phonebook.store.types import TypeRow
+
+
+def get(ctx: ServiceContext, caller: Caller, number_id: int) -> PhoneNumberRow:
+    with ctx.database.reading() as conn:
+        found = store.get(conn, caller.account_id, number_id)
+    if found is None:
+        raise not_found(f"No phone number has id {number_id}.")
+    return found
+
+
+def page(
+    ctx: ServiceContext, caller: Caller, constituent_id: int, wanted: Page
+) -> tuple[list[PhoneNumberRow], int]:
+    """One page of a constituent's numbers and how many it has in all."""
+    account = caller.account_id
+    with ctx.database.reading() as conn:
+        if constituent_store.get(conn, account, constituent_id) is None:
+            raise not_found(f"No constituent has id {constituent_id}.")
+        rows = store.page_for_constituent(
+            conn, account, constituent_id, wanted.limit, wanted.offset
+        )
+        total = store.count_for_constituent(conn, account, constituent_id)
+    return rows, total
+
+
+def create(
+    ctx: ServiceContext, caller: Caller, constituent_id: int, data: PhoneNumberInput
+) -> PhoneNumberRow:
+    values = new_number_values(ctx, data)
+    with ctx.database.writing() as conn:
+        if constituent_store.get(conn, caller.account_id, constituent_id, lock=True) is None:
+            raise not_found(f"No constituent has id {constituent_id}.")
+        new_id = insert_in(conn, caller.account_id, constituent_id, values, utc_now())
+        created = store.get(conn, caller.account_id, new_id)
+    assert created is not None
+    return created
+
+
+def new_number_values(
+    ctx: ServiceContext, data: PhoneNumberInput, prefix: str = ""
+) -> dict[str, Any]:
+    """The columns of a new number; a missing number or a bad type answers 422."""
+    try:
+        if data.number is None:
+            raise invalid_field("number", "is required")
+        chosen = ctx.types.resolve(data.type_id, data.type_name) or ctx.types.by_id(HOME_TYPE_ID)
+        _check_number(data.number, chosen)
+    except ApiError as exc:
+        raise exc.prefixed(prefix) from None
+    return {
+        "number": data.number,
+        "normalized_number": normalize(data.number),
+        "phone_number_type_id": chosen.id,
+        "is_preferred": bool(data.is_preferred),
+        "not_current": bool(data.not_current),
+    }
+
+
+def insert_in(
+    conn: Connection, account_id: int, constituent_id: int, values: dict[str, Any], now: datetime
+) -> int:
+    """Insert a number inside the caller's transaction, keeping one preferred number."""
+    if values["is_preferred"]:
+        store.clear_preferred(conn, constituent_id, keep_id=None, now=now)
+    row = {**values, "constituent_id": constituent_id, "created_at": now, "updated_at": now}
+    return store.insert_number(conn, account_id, row)
+
+
+def update(
+    ctx: ServiceContext, caller: Caller, number_id: int, data: PhoneNumberInput
+) -> PhoneNumberRow:
+    """Apply a partial update; an update that changes nothing writes nothing."""
+    account = caller.account_id
+    with ctx.database.writing() as conn:
+        current = store.get(conn, account, number_id)
+        if current is None:
+            raise not_found(f"No phone number has id {number_id}.")
+        changes = _changes(ctx, current, data)
+        if not changes:
+            return current
+        now = utc_now()
+        if changes.get("is_preferred"):
+            constituent_store.get(conn, account, current.constituent_id, lock=True)
+            store.clear_preferred(conn, current.constituent_id, keep_id=number_id, now=now)
+        store.update_number(conn, number_id, {**changes, "updated_at": now})
+        updated = store.get(conn, account, number_id)
+    assert updated is not None
+    return updated
+
+
+def _changes(
+    ctx: ServiceContext, current: PhoneNumberRow, data: PhoneNumberInput
+) -> dict[str, Any]:
+    chosen = ctx.types.resolve(data.type_id, data.type_name) or ctx.types.by_id(
+        current.phone_number_type_id
+    )
+    number = current.number if data.number is None else data.number
+    _check_number(number, chosen)
+    changes: dict[str, Any] = {}
+    if number != current.number:
+        changes["number"] = number
+        changes["normalized_number"] = normalize(number)
+    if chosen.id != current.phone_number_type_id:
+        changes["phone_number_type_id"] = chosen.id
+    if data.is_preferred is not None and data.is_preferred != current.is_preferred:
+        changes["is_preferred"] = data.is_preferred
+    if data.not_current is not None and data.not_current != current.not_current:
+        changes["not_current"] = data.not_current
+    return changes
+
+
+def _check_number(number: str, chosen: TypeRow) -> None:
+    try:
+        check_number_for_type(number, chosen.code)
+    except FieldError as exc:
+        raise invalid_field("number", str(exc)) from None
+
+
+def delete(ctx: ServiceContext, caller: Caller, number_id: int) -> None:
+    with ctx.database.writing() as conn:
+        if not store.delete_number(conn, caller.account_id, number_id):
+            raise not_found(f"No phone number has id {number_id}.")

@@ -1,0 +1,120 @@
+"""Phone number rows: every query is scoped to an account."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+
+from phonebook.store.database import inserted_id
+from phonebook.store.tables import phone_numbers as t
+
+
+class PhoneNumberRow(NamedTuple):
+    id: int
+    constituent_id: int
+    number: str
+    phone_number_type_id: int
+    is_preferred: bool
+    not_current: bool
+    normalized_number: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+_COLUMNS = (
+    t.c.id,
+    t.c.constituent_id,
+    t.c.number,
+    t.c.phone_number_type_id,
+    t.c.is_preferred,
+    t.c.not_current,
+    t.c.normalized_number,
+    t.c.created_at,
+    t.c.updated_at,
+)
+
+# Built once: the hot path only binds parameters.
+_BY_ID = select(*_COLUMNS).where(
+    t.c.id == bindparam("id"), t.c.account_id == bindparam("account_id")
+)
+_PAGE = (
+    select(*_COLUMNS)
+    .where(
+        t.c.constituent_id == bindparam("constituent_id"),
+        t.c.account_id == bindparam("account_id"),
+    )
+    .order_by(t.c.id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_COUNT = select(func.count()).where(
+    t.c.constituent_id == bindparam("constituent_id"), t.c.account_id == bindparam("account_id")
+)
+
+
+def get(conn: Connection, account_id: int, number_id: int) -> PhoneNumberRow | None:
+    row = conn.execute(_BY_ID, {"id": number_id, "account_id": account_id}).first()
+    return None if row is None else PhoneNumberRow._make(row)
+
+
+def page_for_constituent(
+    conn: Connection, account_id: int, constituent_id: int, limit: int, offset: int
+) -> list[PhoneNumberRow]:
+    params = {
+        "constituent_id": constituent_id,
+        "account_id": account_id,
+        "limit": limit,
+        "offset": offset,
+    }
+    return [PhoneNumberRow._make(row) for row in conn.execute(_PAGE, params)]
+
+
+def count_for_constituent(conn: Connection, account_id: int, constituent_id: int) -> int:
+    params = {"constituent_id": constituent_id, "account_id": account_id}
+    return int(conn.execute(_COUNT, params).scalar_one())
+
+
+def all_for_constituents(
+    conn: Connection, account_id: int, constituent_ids: Sequence[int]
+) -> list[PhoneNumberRow]:
+    """Every number of these constituents, by id: for embedding in constituent responses."""
+    if not constituent_ids:
+        return []
+    query = (
+        select(*_COLUMNS)
+        .where(t.c.account_id == account_id, t.c.constituent_id.in_(constituent_ids))
+        .order_by(t.c.id)
+    )
+    return [PhoneNumberRow._make(row) for row in conn.execute(query)]
+
+
+def insert_number(conn: Connection, account_id: int, values: Mapping[str, Any]) -> int:
+    return inserted_id(conn.execute(insert(t).values(account_id=account_id, **values)))
+
+
+def update_number(conn: Connection, number_id: int, values: Mapping[str, Any]) -> None:
+    conn.execute(update(t).where(t.c.id == number_id).values(**values))
+
+
+def clear_preferred(
+    conn: Connection, constituent_id: int, keep_id: int | None, now: datetime
+) -> None:
+    """Unset is_preferred on the constituent's numbers other than keep_id."""
+    query = update(t).where(t.c.constituent_id == constituent_id, t.c.is_preferred.is_(True))
+    if keep_id is not None:
+        query = query.where(t.c.id != keep_id)
+    conn.execute(query.values(is_preferred=False, updated_at=now))
+
+
+def delete_number(conn: Connection, account_id: int, number_id: int) -> bool:
+    result = conn.execute(delete(t).where(t.c.id == number_id, t.c.account_id == account_id))
+    return result.rowcount > 0
+
+
+def delete_for_constituent(conn: Connection, account_id: int, constituent_id: int) -> None:
+    conn.execute(
+        delete(t).where(t.c.constituent_id == constituent_id, t.c.account_id == account_id)
+    )
