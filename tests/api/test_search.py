@@ -1,0 +1,80 @@
+"""Reverse lookup: /constituents/search?q[]=phone_number=TERM (CONTRACT §7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api
+
+SEARCH = "/api/v1/constituents/search"
+
+
+def found(api: Api, *terms: str, **params: str) -> list[int]:
+    response = api.get(SEARCH, params={"q[]": list(terms), **params})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert body["item_type"] == "constituent"
+    return [item["id"] for item in body["items"]]
+
+
+@pytest.fixture
+def people(api: Api) -> dict[str, int]:
+    ada = api.constituent(first_name="Ada", last_name="Lovelace", external_constituent_id="X1")
+    api.number(ada, number="(888) 555-0044")
+    grace = api.constituent(first_name="Grace", last_name="Hopper", external_constituent_id="X2")
+    api.number(grace, number="+1 222 555 1212")
+    api.number(grace, number="(888) 777-0000")
+    org = api.constituent(is_org=True, org_name="Lovelace Trust")
+    return {"ada": ada, "grace": grace, "org": org}
+
+
+def test_phone_number_contains_digits(api: Api, people: dict[str, int]) -> None:
+    assert found(api, "phone_number=555-0044") == [people["ada"]]
+    assert found(api, "phone_number=888") == [people["ada"], people["grace"]]
+    assert found(api, "phone_number=(222) 555") == [people["grace"]]
+    assert found(api, "phone_number=999") == []
+
+
+def test_a_constituent_with_two_matching_numbers_appears_once(
+    api: Api, people: dict[str, int]
+) -> None:
+    assert found(api, "phone_number=8") == [people["ada"], people["grace"]]
+
+
+def test_name_and_external_id(api: Api, people: dict[str, int]) -> None:
+    assert found(api, "name=lovelace") == [people["ada"], people["org"]]
+    assert found(api, "name=GRACE") == [people["grace"]]
+    assert found(api, "external_id=X2") == [people["grace"]]
+    assert found(api, "external_id=X") == []
+    assert found(api, "name=100%") == []
+
+
+def test_terms_combine_with_and(api: Api, people: dict[str, int]) -> None:
+    assert found(api, "name=lovelace", "phone_number=888") == [people["ada"]]
+
+
+def test_expand_embeds_numbers(api: Api, people: dict[str, int]) -> None:
+    response = api.get(SEARCH, params={"q[]": "phone_number=777", "expand": "phone_numbers"})
+    items = response.json()["items"]
+    assert [n["number"] for n in items[0]["phone_numbers"]] == ["+1 222 555 1212", "(888) 777-0000"]
+
+
+@pytest.mark.parametrize(
+    "term", ["email=a@b.org", "phone_number", "phone_number=", "phone_number=abc", "=5"]
+)
+def test_unsupported_or_empty_terms_are_400(api: Api, term: str) -> None:
+    response = api.get(SEARCH, params={"q[]": term})
+    assert response.status_code == 400
+    if term.startswith("email"):
+        assert "phone_number, name, external_id" in response.json()["description"]
+
+
+def test_search_pages_like_any_list(api: Api, people: dict[str, int]) -> None:
+    body = api.get(SEARCH, params={"q[]": "phone_number=8", "limit": "1"}).json()
+    assert body["total_items"] == 2
+    assert body["next_item"] == 1
+    assert body["next_link"].endswith(
+        "/api/v1/constituents/search?limit=1&offset=1&q%5B%5D=phone_number%3D8"
+    )
