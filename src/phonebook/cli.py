@@ -59,6 +59,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Migrate the database to the current schema, then serve HTTP."""
     import uvicorn
 
+    from phonebook import access_log
     from phonebook.app import build_app
 
     settings = _settings(ctx).with_overrides(host=host, port=port)
@@ -68,6 +69,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     click.echo(
         f"Phonebook serving {settings.database_url} on http://{settings.host}:{settings.port}"
     )
+    access_log.install()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
 
