@@ -20,7 +20,8 @@ def assert_error_shape(response: Any, status: int) -> dict[str, Any]:
     assert list(body)[:3] == ERROR_KEYS
     assert set(body) <= {*ERROR_KEYS, "errors"}
     assert body["api_version"] == "1.0"
-    assert body["error"] and body["description"]
+    assert body["error"]
+    assert body["description"]
     for leak in ("Traceback", "sqlalchemy", "SELECT", "sqlite", 'File "'):
         assert leak not in response.text
     if "errors" in body:
@@ -47,9 +48,12 @@ def test_a_body_that_is_not_an_object_is_400(api: Api, number_path: str, content
 
 
 def test_the_declared_content_type_does_not_matter(api: Api, number_path: str) -> None:
-    response = api.send("PATCH", number_path, b'{"not_current": true}', **{
-        "Content-Type": "application/x-www-form-urlencoded"
-    })
+    response = api.send(
+        "PATCH",
+        number_path,
+        b'{"not_current": true}',
+        **{"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 200
     assert response.json()["not_current"] is True
 

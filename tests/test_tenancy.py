@@ -14,7 +14,9 @@ MISSING = 987654321
 @pytest.fixture
 def theirs(other_api: Api) -> dict[str, int]:
     """Account B's constituent and number."""
-    cid = other_api.constituent(first_name="Secret", last_name="Person", external_constituent_id="S")
+    cid = other_api.constituent(
+        first_name="Secret", last_name="Person", external_constituent_id="S"
+    )
     number = other_api.number(cid, number="(555) 867-5309", is_preferred=True)
     return {"constituent": cid, "number": number["id"]}
 
