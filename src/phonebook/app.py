@@ -67,9 +67,7 @@ async def _unexpected(_request: Request, exc: Exception) -> Response:
 
 def build_app(settings: Settings, database: Database | None = None) -> Starlette:
     """The app for settings; the database must already be migrated."""
-    database = database or Database(
-        settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
-    )
+    database = database or Database.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -35,8 +35,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _database(ctx: click.Context) -> Database:
-    settings = _settings(ctx)
-    return Database(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    return Database.from_settings(_settings(ctx))
 
 
 @click.group(cls=_Phonebook)

@@ -29,6 +29,10 @@ class Settings:
     public_url: str = ""
     # SQLite: milliseconds a writer waits for the lock before giving up.
     sqlite_busy_timeout_ms: int = 5000
+    # PostgreSQL: connections kept open per server process (as many again may burst).
+    database_pool_size: int = 5
+    # Server processes for `serve`.
+    workers: int = 1
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with every non-None override applied."""

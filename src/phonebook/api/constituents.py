@@ -93,5 +93,5 @@ class Constituent(HTTPEndpoint):
 routes = [
     Route("/api/v1/constituents", Constituents),
     Route("/api/v1/constituents/search", ConstituentSearch),
-    Route("/api/v1/constituents/{id:int}", Constituent),
+    Route("/api/v1/constituents/{id}", Constituent),
 ]

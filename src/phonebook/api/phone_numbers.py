@@ -67,6 +67,6 @@ class PhoneNumber(HTTPEndpoint):
 
 
 routes = [
-    Route("/api/v1/constituents/{constituent_id:int}/phone_numbers", ConstituentPhoneNumbers),
-    Route("/api/v1/phone_numbers/{id:int}", PhoneNumber),
+    Route("/api/v1/constituents/{constituent_id}/phone_numbers", ConstituentPhoneNumbers),
+    Route("/api/v1/phone_numbers/{id}", PhoneNumber),
 ]

@@ -25,11 +25,11 @@ def settings_of(request: Request) -> Settings:
 
 
 def path_id(request: Request, name: str = "id") -> int:
-    """A path id; one too large to be stored names nothing, like any unknown id."""
-    value: int = request.path_params[name]
-    if value > MAX_ID:
-        raise not_found(f"No object has id {value}.")
-    return value
+    """A path id; anything but a storable positive integer names nothing: 404."""
+    raw: str = request.path_params[name]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > len(str(MAX_ID)) or int(raw) > MAX_ID:
+        raise not_found(f"No object has id {raw[:40]}.")
+    return int(raw)
 
 
 def page_of(request: Request) -> Page:

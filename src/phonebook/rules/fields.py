@@ -14,7 +14,9 @@ from typing import Final, TypeVar
 
 from phonebook.errors import ApiError, unprocessable
 
-_INTEGER = re.compile(r"[+-]?[0-9]+")
+# 19 digits hold every 64-bit id; longer strings would also trip int()'s
+# 4300-digit guard with a bare ValueError.
+_INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
 _TRUE: Final = frozenset({"true", "1"})
 _FALSE: Final = frozenset({"false", "0"})
 # Ids are stored as 64-bit integers; anything beyond cannot name a row.

@@ -27,10 +27,9 @@ def _non_negative(name: str, raw: str) -> int:
             f"{name} must be a non-negative integer, got {raw!r}.",
             {name: ["must be a non-negative integer"]},
         )
-    value = int(text)
-    if value > MAX_ID:
+    if len(text) > len(str(MAX_ID)) or int(text) > MAX_ID:
         raise bad_request(f"{name} is too large.", {name: ["is too large"]})
-    return value
+    return int(text)
 
 
 def read_page(query: Mapping[str, str], max_limit: int) -> Page:

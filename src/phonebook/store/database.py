@@ -8,6 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from phonebook.settings import Settings
 
 _WRITE = "phonebook_write"
 _READ = "phonebook_read"
@@ -16,12 +19,25 @@ _READ = "phonebook_read"
 class Database:
     """One engine and the two ways the service layer uses it: read, or write in one transaction."""
 
-    def __init__(self, url: str, *, sqlite_busy_timeout_ms: int = 5000) -> None:
+    def __init__(self, url: str, *, sqlite_busy_timeout_ms: int = 5000, pool_size: int = 5) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        self.engine: Engine = create_engine(self.url)
         if self.is_sqlite:
+            self.engine: Engine = create_engine(self.url)
             _configure_sqlite(self.engine, sqlite_busy_timeout_ms)
+        else:
+            # pre_ping: a server restart costs one failed check, not a failed request.
+            self.engine = create_engine(
+                self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(
+            settings.database_url,
+            sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            pool_size=settings.database_pool_size,
+        )
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -78,3 +94,18 @@ def inserted_id(result: CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None, "INSERT without a primary key"
     return int(key[0])
+
+
+# PostgreSQL SQLSTATEs worth a retry: serialization failure, deadlock, lock
+# not available, unique violation (a race on an insert the service checked).
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03", "23505"})
+
+
+def is_retryable(exc: DBAPIError) -> bool:
+    """Whether a failed transaction may succeed if run again from the start.
+
+    SQLite's "database is locked" is not retried here: busy_timeout has already
+    waited for the lock, so another attempt would only double the wait.
+    """
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate in _RETRYABLE_SQLSTATES

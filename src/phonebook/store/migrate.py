@@ -8,10 +8,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from phonebook.store.database import Database
 
 _SCRIPTS = Path(__file__).parent / "migrations"
+_MIGRATION_LOCK = 0x70686F6E65  # "phone": any constant shared by every process
 
 
 def _config() -> Config:
@@ -28,6 +30,10 @@ def upgrade(database: Database, revision: str = "head") -> None:
     """
     config = _config()
     with database.writing() as conn:
+        if not database.is_sqlite:
+            # Processes starting together take turns; the later ones find the
+            # schema current and do nothing. SQLite's BEGIN IMMEDIATE does the same.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
 
