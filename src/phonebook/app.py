@@ -13,11 +13,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from phonebook import access_log
 from phonebook.api import constituents, meta, phone_numbers, types
 from phonebook.api.responses import error_response
 from phonebook.errors import ApiError, conflict
 from phonebook.service.context import ServiceContext
-from phonebook.settings import Settings
+from phonebook.settings import Settings, load_settings
 from phonebook.store.database import Database
 
 log = logging.getLogger("phonebook")
@@ -88,3 +89,17 @@ def build_app(settings: Settings, database: Database | None = None) -> Starlette
     app.state.settings = settings
     app.state.ctx = ServiceContext.open(database)
     return app
+
+
+def app_from_environment() -> Starlette:
+    """The uvicorn factory each worker process of `serve --workers N` calls."""
+    access_log.install()
+    return build_app(load_settings())
+
+
+def serve_app(app: Starlette, settings: Settings) -> None:
+    """Serve app in this process until SIGTERM or Ctrl-C."""
+    import uvicorn
+
+    access_log.install()
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")

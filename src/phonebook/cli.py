@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
@@ -9,9 +10,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from phonebook.errors import ApiError
 from phonebook.service import accounts, demo
-from phonebook.settings import Settings, load_settings
+from phonebook.settings import Settings, as_environ, load_settings
 from phonebook.store import migrate as migrations
-from phonebook.store.database import Database
+from phonebook.store.database import (
+    SQLITE_WORKERS_REFUSED,
+    Database,
+    sqlite_safe_for_many_writers,
+)
 
 
 class _Phonebook(click.Group):
@@ -53,23 +58,41 @@ def cli(ctx: click.Context, database: str | None) -> None:
 @cli.command()
 @click.option("--host", help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default 8000).")
+@click.option("--workers", type=click.IntRange(min=1), help="Server processes (default 1).")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Migrate the database to the current schema, then serve HTTP."""
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Migrate the database to the current schema, then serve HTTP.
+
+    Migration runs once, here, before any worker starts; SIGTERM stops
+    accepting, lets in-flight requests finish, then exits.
+    """
     import uvicorn
 
-    from phonebook import access_log
-    from phonebook.app import build_app
+    from phonebook.app import build_app, serve_app
 
-    settings = _settings(ctx).with_overrides(host=host, port=port)
+    settings = _settings(ctx).with_overrides(host=host, port=port, workers=workers)
     database = _database(ctx)
+    if settings.workers > 1 and database.is_sqlite and not sqlite_safe_for_many_writers():
+        raise click.ClickException(SQLITE_WORKERS_REFUSED)
     migrations.upgrade(database)
-    app = build_app(settings, database)
     click.echo(
-        f"Phonebook serving {settings.database_url} on http://{settings.host}:{settings.port}"
+        f"Phonebook serving {database.url.render_as_string(hide_password=True)} "
+        f"on http://{settings.host}:{settings.port} with {settings.workers} worker(s)"
     )
-    access_log.install()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    if settings.workers == 1:
+        serve_app(build_app(settings, database), settings)
+        return
+    database.dispose()
+    # Workers are fresh processes: they rebuild these settings from the environment.
+    os.environ.update(as_environ(settings))
+    uvicorn.run(
+        "phonebook.app:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="info",
+    )
 
 
 @cli.command()

@@ -39,6 +39,14 @@ class Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
+def as_environ(settings: Settings) -> dict[str, str]:
+    """The PHONEBOOK_* variables that load_settings turns back into these settings.
+
+    How `serve --workers N` hands its settings to worker processes.
+    """
+    return {f"PHONEBOOK_{f.name.upper()}": str(getattr(settings, f.name)) for f in fields(settings)}
+
+
 def _coerce(name: str, raw: str, default: Any) -> Any:
     if isinstance(default, bool):
         return raw.strip().lower() in {"1", "true", "yes", "on"}

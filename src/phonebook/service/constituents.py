@@ -15,6 +15,7 @@ from phonebook.rules.paging import Page
 from phonebook.rules.search_terms import SearchTerms
 from phonebook.service import phone_numbers
 from phonebook.service.context import Caller, ServiceContext
+from phonebook.service.retry import retried
 from phonebook.store import constituents as store
 from phonebook.store import phone_numbers as number_store
 from phonebook.store.constituents import ConstituentRow
@@ -72,6 +73,7 @@ def _require_name(merged: Mapping[str, object]) -> None:
         raise invalid_field(missing, why)
 
 
+@retried
 def create(ctx: ServiceContext, caller: Caller, data: ConstituentInput) -> ConstituentView:
     """The constituent and all its numbers in one transaction, or nothing."""
     values: dict[str, Any] = {"is_org": False, **dict.fromkeys(NAME_FIELDS), **data.values}
@@ -91,6 +93,7 @@ def create(ctx: ServiceContext, caller: Caller, data: ConstituentInput) -> Const
         return _view(conn, account, new_id)
 
 
+@retried
 def update(
     ctx: ServiceContext, caller: Caller, constituent_id: int, data: ConstituentInput
 ) -> ConstituentView:
@@ -108,6 +111,7 @@ def update(
         return _view(conn, account, constituent_id)
 
 
+@retried
 def delete(ctx: ServiceContext, caller: Caller, constituent_id: int) -> None:
     """Delete the constituent and its numbers together."""
     with ctx.database.writing() as conn:

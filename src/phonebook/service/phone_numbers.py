@@ -14,6 +14,7 @@ from phonebook.rules.numbers import check_number_for_type, normalize
 from phonebook.rules.paging import Page
 from phonebook.rules.phone_number_input import PhoneNumberInput
 from phonebook.service.context import Caller, ServiceContext
+from phonebook.service.retry import retried
 from phonebook.service.types import HOME_TYPE_ID
 from phonebook.store import constituents as constituent_store
 from phonebook.store import phone_numbers as store
@@ -44,6 +45,7 @@ def page(
     return rows, total
 
 
+@retried
 def create(
     ctx: ServiceContext, caller: Caller, constituent_id: int, data: PhoneNumberInput
 ) -> PhoneNumberRow:
@@ -87,13 +89,14 @@ def insert_in(
     return store.insert_number(conn, account_id, row)
 
 
+@retried
 def update(
     ctx: ServiceContext, caller: Caller, number_id: int, data: PhoneNumberInput
 ) -> PhoneNumberRow:
     """Apply a partial update; an update that changes nothing writes nothing."""
     account = caller.account_id
     with ctx.database.writing() as conn:
-        current = store.get(conn, account, number_id)
+        current = store.get(conn, account, number_id, lock=True)
         if current is None:
             raise not_found(f"No phone number has id {number_id}.")
         changes = _changes(ctx, current, data)
@@ -137,6 +140,7 @@ def _check_number(number: str, chosen: TypeRow) -> None:
         raise invalid_field("number", str(exc)) from None
 
 
+@retried
 def delete(ctx: ServiceContext, caller: Caller, number_id: int) -> None:
     with ctx.database.writing() as conn:
         if not store.delete_number(conn, caller.account_id, number_id):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -109,3 +110,16 @@ def is_retryable(exc: DBAPIError) -> bool:
     """
     sqlstate = getattr(exc.orig, "sqlstate", None)
     return sqlstate in _RETRYABLE_SQLSTATES
+
+
+SQLITE_WORKERS_REFUSED = (
+    f"SQLite {sqlite3.sqlite_version} has the WAL-reset corruption bug (fixed in 3.51.3, "
+    "3.50.7 and 3.44.6), which several writer processes can trigger: serve SQLite with "
+    "--workers 1, or use PostgreSQL for more workers."
+)
+
+
+def sqlite_safe_for_many_writers(version: tuple[int, int, int] | None = None) -> bool:
+    """Whether this SQLite has the WAL-reset fix, so several processes may write at once."""
+    v = version or sqlite3.sqlite_version_info
+    return v >= (3, 51, 3) or (3, 50, 7) <= v < (3, 51, 0) or (3, 44, 6) <= v < (3, 45, 0)

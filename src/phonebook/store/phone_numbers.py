@@ -55,8 +55,15 @@ _COUNT = select(func.count()).where(
 )
 
 
-def get(conn: Connection, account_id: int, number_id: int) -> PhoneNumberRow | None:
-    row = conn.execute(_BY_ID, {"id": number_id, "account_id": account_id}).first()
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+
+
+def get(
+    conn: Connection, account_id: int, number_id: int, *, lock: bool = False
+) -> PhoneNumberRow | None:
+    """One number; lock=True holds its row until the transaction ends (PostgreSQL)."""
+    query = _BY_ID_LOCKED if lock else _BY_ID
+    row = conn.execute(query, {"id": number_id, "account_id": account_id}).first()
     return None if row is None else PhoneNumberRow._make(row)
 
 
