@@ -1,7 +1,14 @@
-"""Fixtures: a real, migrated SQLite file per test, the real app, and two accounts."""
+"""Fixtures: a real, migrated database per test on each backend, the real app, two accounts.
+
+Every test that uses `database_url` runs on SQLite and, when
+PHONEBOOK_TEST_POSTGRES_URL names a reachable server, on PostgreSQL too, each
+on a database of its own copied from a migrated template.
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
 from phonebook.app import build_app
@@ -30,11 +40,100 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def database_url(migrated_template: Path, tmp_path: Path) -> str:
-    path = tmp_path / "phonebook.db"
-    shutil.copyfile(migrated_template, path)
+POSTGRES_URL = os.environ.get("PHONEBOOK_TEST_POSTGRES_URL", "")
+NO_POSTGRES = "PostgreSQL half skipped: set PHONEBOOK_TEST_POSTGRES_URL to run it"
+_names = itertools.count()
+_DROPPED = pytest.StashKey[int]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: checks something only SQLite has")
+    if os.environ.get("CI") and not POSTGRES_URL:
+        raise pytest.UsageError("CI must run the PostgreSQL half: set PHONEBOOK_TEST_POSTGRES_URL")
+
+
+def _on_postgresql(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("database_url") == "postgresql"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Drop PostgreSQL runs that cannot happen, so they cost one summary line, not hundreds."""
+    dropped = [
+        item
+        for item in items
+        if _on_postgresql(item) and (not POSTGRES_URL or item.get_closest_marker("sqlite_only"))
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        kept = set(map(id, dropped))
+        items[:] = [item for item in items if id(item) not in kept]
+    config.stash[_DROPPED] = sum(
+        1 for item in dropped if not item.get_closest_marker("sqlite_only")
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    dropped = config.stash.get(_DROPPED, 0)
+    if dropped:
+        terminalreporter.write_line(f"{NO_POSTGRES} ({dropped} tests not run)")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[Engine]:
+    """An autocommit connection to the test server, to create and drop databases."""
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        # Set but unreachable is a broken environment, not a reason to skip.
+        pytest.fail(f"PHONEBOOK_TEST_POSTGRES_URL is set but unreachable: {exc.orig}")
+    yield engine
+    engine.dispose()
+
+
+def _postgres_url(name: str) -> str:
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_admin: Engine) -> Iterator[str]:
+    """A migrated database that each PostgreSQL test copies (CREATE DATABASE ... TEMPLATE)."""
+    name = f"phonebook_template_{os.getpid()}"
+    with postgres_admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    database = Database(_postgres_url(name))
+    migrate.upgrade(database)
+    database.dispose()
+    yield name
+    with postgres_admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def _sqlite_copy(template: Path, directory: Path) -> str:
+    path = directory / "phonebook.db"
+    shutil.copyfile(template, path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database on each backend."""
+    if request.param == "sqlite":
+        yield _sqlite_copy(request.getfixturevalue("migrated_template"), tmp_path)
+        return
+    template: str = request.getfixturevalue("postgres_template")
+    admin: Engine = request.getfixturevalue("postgres_admin")
+    name = f"phonebook_test_{os.getpid()}_{next(_names)}"
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    yield _postgres_url(name)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @pytest.fixture

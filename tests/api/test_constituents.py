@@ -180,3 +180,9 @@ def test_types_list(api: Api) -> None:
         "ordinal": 100,
     }
     assert [t["ordinal"] for t in body["items"]] == [100, 100, 100, 100, 101, 100, 101, 102]
+
+
+def test_a_lone_surrogate_in_a_name_is_422(api: Api) -> None:
+    response = api.send("POST", "/api/v1/constituents", b'{"last_name": "\\udc00x"}')
+    assert response.status_code == 422
+    assert "last_name" in response.json()["errors"]

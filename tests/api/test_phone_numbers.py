@@ -285,3 +285,22 @@ def test_unknown_numbers_are_404(api: Api, method: str, number_id: int) -> None:
 def test_numbers_of_an_unknown_constituent_are_404(api: Api, method: str) -> None:
     response = api.send(method, "/api/v1/constituents/424242/phone_numbers", b'{"number": "5"}')
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("number", ["12\ud800", "\udc00555"])
+def test_lone_surrogates_are_422(api: Api, cid: int, number: str) -> None:
+    response = api.send(
+        "POST",
+        f"/api/v1/constituents/{cid}/phone_numbers",
+        ('{"number": "' + number.encode("unicode_escape").decode() + '"}').encode(),
+    )
+    assert response.status_code == 422
+    assert numbers_of(api, cid) == []
+
+
+def test_a_lone_surrogate_in_an_unknown_key_is_named_safely(api: Api, cid: int) -> None:
+    response = api.send(
+        "POST", f"/api/v1/constituents/{cid}/phone_numbers", b'{"number": "5", "x\\ud800": 1}'
+    )
+    assert response.status_code == 422
+    assert list(response.json()["errors"]) == ["x\ud800"]

@@ -78,3 +78,10 @@ def test_search_pages_like_any_list(api: Api, people: dict[str, int]) -> None:
     assert body["next_link"].endswith(
         "/api/v1/constituents/search?limit=1&offset=1&q%5B%5D=phone_number%3D8"
     )
+
+
+def test_name_search_folds_case_beyond_ascii(api: Api) -> None:
+    emile = api.constituent(first_name="Émile", last_name="Zoë-Ångström")
+    assert found(api, "name=émile") == [emile]
+    assert found(api, "name=ÉMILE") == [emile]
+    assert found(api, "name=ZOË-ÅNG") == [emile]

@@ -37,7 +37,7 @@ from phonebook.service.context import Caller, ServiceContext
 from phonebook.store import phone_numbers as number_store
 from phonebook.store.database import Database
 from phonebook.store.tables import phone_numbers as numbers_table
-from tests.test_cli import serving
+from tests.server_process import serving
 
 THREADS = 8
 UPDATES_PER_THREAD = 5  # 40 updates in all

@@ -15,7 +15,9 @@ _PRIVATE = {"Cache-Control": "no-store"}
 
 
 def render(body: object) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    """Compact UTF-8 JSON; a lone surrogate echoed from a request stays a JSON escape."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "backslashreplace")
 
 
 def json_response(

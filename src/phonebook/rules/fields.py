@@ -57,7 +57,8 @@ def lax_bool(value: object) -> bool:
 
 
 def has_control_characters(text: str) -> bool:
-    return any(unicodedata.category(ch) == "Cc" for ch in text)
+    """Control characters, or lone surrogates (JSON can escape them; no database stores them)."""
+    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
 
 
 def clean_text(value: object, max_length: int) -> str:
@@ -68,7 +69,7 @@ def clean_text(value: object, max_length: int) -> str:
     if len(text) > max_length:
         raise FieldError(f"must be at most {max_length} characters")
     if has_control_characters(text):
-        raise FieldError("must not contain control characters")
+        raise FieldError("must not contain control characters or lone surrogates")
     return text
 
 

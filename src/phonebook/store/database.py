@@ -62,6 +62,10 @@ class Database:
         self.engine.dispose()
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     """WAL, foreign keys, a busy timeout, durable commits, and explicit BEGINs.
 
@@ -81,6 +85,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         # only a crash of the process (NORMAL in WAL may lose the last commits).
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
+        # SQLite's own lower() folds ASCII only; the name search needs "É" -> "é",
+        # as PostgreSQL's lower() gives.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

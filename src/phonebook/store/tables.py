@@ -48,7 +48,7 @@ api_keys = Table(
     Column("account_id", Id, ForeignKey("accounts.id"), nullable=False, index=True),
     # sha256 of the key: keys are 256-bit random strings, so a fast hash suffices.
     Column("key_hash", String(64), nullable=False, unique=True),
-    Column("label", String(200), nullable=False, server_default=""),
+    Column("label", String(200), nullable=False),
     Column("read_only", Boolean(), nullable=False),
     Column("created_at", DateTime(), nullable=False),
     Column("revoked_at", DateTime(), nullable=True),

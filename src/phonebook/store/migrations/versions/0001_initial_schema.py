@@ -55,7 +55,7 @@ def upgrade() -> None:
         sa.Column("id", Id, nullable=False),
         sa.Column("account_id", Id, nullable=False),
         sa.Column("key_hash", sa.String(length=64), nullable=False),
-        sa.Column("label", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("label", sa.String(length=200), nullable=False),
         sa.Column("read_only", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
