@@ -58,9 +58,12 @@ class Server:
 
 @contextmanager
 def serving(
-    database_url: str, log_dir: Path, command: Sequence[str] = (str(PHONEBOOK),)
+    database_url: str,
+    log_dir: Path,
+    command: Sequence[str] = (str(PHONEBOOK),),
+    serve_args: Sequence[str] = (),
 ) -> Iterator[Server]:
-    """`<command> --database URL serve --port P`, yielded once /healthz answers 200.
+    """`<command> --database URL serve --port P <serve_args>`, yielded once /healthz is 200.
 
     The process is always stopped on the way out (killed if still running).
     Its output goes to a file, so a chatty server never blocks on a full pipe.
@@ -69,7 +72,7 @@ def serving(
     log = log_dir / f"serve-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - our own entry point, fixed arguments
-            [*command, "--database", database_url, "serve", "--port", str(port)],
+            [*command, "--database", database_url, "serve", "--port", str(port), *serve_args],
             cwd=log_dir,
             env=clean_env(),
             stdout=out,
