@@ -7,7 +7,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DATABASE ?= sqlite:///phonebook.db
 
-.PHONY: install run test lint format lock clean
+BENCH_ARGS ?=
+
+.PHONY: install run test lint format lock clean bench
 
 install: $(STAMP)
 
@@ -34,6 +36,12 @@ format: install
 
 test: install lint
 	$(BIN)/pytest
+
+# Phonebook against a bare ASGI floor with wrk; see docs/performance.md.
+# e.g. make bench BENCH_ARGS="--sizes 10000 --seconds 3" or "--backend postgresql --workers 2"
+bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Regenerates the lock file from pyproject.toml (needs uv: pip install uv).
 lock:

@@ -17,6 +17,7 @@ from phonebook import access_log
 from phonebook.api import constituents, meta, phone_numbers, types
 from phonebook.api.responses import error_response
 from phonebook.errors import ApiError, conflict
+from phonebook.service.accounts import KeyCache
 from phonebook.service.context import ServiceContext
 from phonebook.settings import Settings, load_settings
 from phonebook.store.database import Database
@@ -88,6 +89,7 @@ def build_app(settings: Settings, database: Database | None = None) -> Starlette
     )
     app.state.settings = settings
     app.state.ctx = ServiceContext.open(database)
+    app.state.keys = KeyCache(settings.key_cache_seconds)
     return app
 
 
@@ -102,4 +104,10 @@ def serve_app(app: Starlette, settings: Settings) -> None:
     import uvicorn
 
     access_log.install()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=settings.access_log,
+    )

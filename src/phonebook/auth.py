@@ -20,7 +20,7 @@ MAX_KEY_LENGTH: Final = 256
 def authorize(request: Request) -> Caller:
     """The caller of this request; 401 without a valid key, 403 for a read-only key writing."""
     key = presented_key(request)
-    caller = authenticate(context_of(request).database, key)
+    caller = authenticate(context_of(request).database, key, request.app.state.keys)
     if caller is None:
         raise unauthorized("The API key is unknown or revoked.")
     if caller.read_only and request.method not in READ_METHODS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import click
@@ -10,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from phonebook.errors import ApiError
 from phonebook.service import accounts, demo
+from phonebook.service import seed as seeding
 from phonebook.settings import Settings, as_environ, load_settings
 from phonebook.store import migrate as migrations
 from phonebook.store.database import (
@@ -59,8 +61,15 @@ def cli(ctx: click.Context, database: str | None) -> None:
 @click.option("--host", help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default 8000).")
 @click.option("--workers", type=click.IntRange(min=1), help="Server processes (default 1).")
+@click.option("--access-log/--no-access-log", default=None, help="Log each request (default on).")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    access_log: bool | None,
+) -> None:
     """Migrate the database to the current schema, then serve HTTP.
 
     Migration runs once, here, before any worker starts; SIGTERM stops
@@ -70,7 +79,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
 
     from phonebook.app import build_app, serve_app
 
-    settings = _settings(ctx).with_overrides(host=host, port=port, workers=workers)
+    settings = _settings(ctx).with_overrides(
+        host=host, port=port, workers=workers, access_log=access_log
+    )
     database = _database(ctx)
     if settings.workers > 1 and database.is_sqlite and not sqlite_safe_for_many_writers():
         raise click.ClickException(SQLITE_WORKERS_REFUSED)
@@ -92,6 +103,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         port=settings.port,
         workers=settings.workers,
         log_level="info",
+        access_log=settings.access_log,
     )
 
 
@@ -164,6 +176,28 @@ def demo_command(ctx: click.Context, base_url: str) -> None:
         f'Try: curl -H "Authorization: Bearer {found.key}" '
         f"{base}/api/v1/constituents/{found.constituent_id}/phone_numbers"
     )
+
+
+@cli.command("seed")
+@click.option("--constituents", type=click.IntRange(min=0), default=10_000, show_default=True)
+@click.option("--numbers", type=click.IntRange(min=0), default=30_000, show_default=True)
+@click.option("--account", "account_name", default="Seed", show_default=True)
+@click.pass_context
+def seed_command(ctx: click.Context, constituents: int, numbers: int, account_name: str) -> None:
+    """Load a realistic data set into a new account; prints its id as the last line."""
+    database = _database(ctx)
+    migrations.upgrade(database)
+    if numbers and not constituents:
+        raise click.ClickException("--numbers needs at least one constituent")
+
+    with click.progressbar(length=numbers, label="numbers", file=sys.stderr) as bar:
+        result = seeding.seed(database, account_name, constituents, numbers, bar.update)
+    click.echo(
+        f"seeded account {result.account_id}: constituents {result.first_constituent_id}.."
+        f"{result.first_constituent_id + result.constituents - 1}, numbers "
+        f"{result.first_number_id}..{result.first_number_id + result.numbers - 1}"
+    )
+    click.echo(result.account_id)
 
 
 def main() -> None:

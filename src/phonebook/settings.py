@@ -33,6 +33,11 @@ class Settings:
     database_pool_size: int = 5
     # Server processes for `serve`.
     workers: int = 1
+    # Seconds a valid key is remembered per process (0: look it up every time);
+    # a key revoked elsewhere stops working within this.
+    key_cache_seconds: int = 5
+    # One log line per request (uvicorn's access log); access_token is redacted.
+    access_log: bool = True
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with every non-None override applied."""

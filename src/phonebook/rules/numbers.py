@@ -11,12 +11,19 @@ from phonebook.rules.fields import FieldError, clean_text
 MAX_NUMBER_LENGTH: Final = 64
 
 
+_NOT_ASCII_DIGITS: Final = {c: None for c in range(128) if not chr(c).isdigit()}
+
+
 def normalize(number: str) -> str | None:
     """The digits of number, in order, as ASCII; None when it has none.
 
     phonenumbers maps every Unicode decimal digit (fullwidth, Arabic-Indic, ...)
-    to ASCII, so fullwidth "44" normalises like ASCII "44".
+    to ASCII, so fullwidth "44" normalises like ASCII "44". It walks the string
+    in Python (about 20 us a number), so ASCII input, nearly all of it, takes a
+    C-speed translate instead.
     """
+    if number.isascii():
+        return number.translate(_NOT_ASCII_DIGITS) or None
     digits: str = phonenumbers.normalize_digits_only(number)
     return digits or None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from typing import Final
 
 from phonebook.clock import utc_now
@@ -42,15 +43,49 @@ def revoke_key(database: Database, key: str) -> bool:
         return store.revoke_key(conn, hash_key(key), utc_now())
 
 
-def authenticate(database: Database, key: str) -> Caller | None:
+class KeyCache:
+    """Keys seen lately, so most requests skip the key lookup.
+
+    Only valid keys are kept (unknown ones would let a caller fill memory), for
+    ttl seconds: a key revoked by another process stops working within ttl.
+    """
+
+    def __init__(self, ttl_seconds: float, max_entries: int = 10_000) -> None:
+        self.ttl = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[Caller, float]] = {}
+
+    def get(self, key_hash: str) -> Caller | None:
+        found = self._entries.get(key_hash)
+        if found is None or found[1] < time.monotonic():
+            return None
+        return found[0]
+
+    def put(self, key_hash: str, caller: Caller) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key_hash] = (caller, time.monotonic() + self.ttl)
+
+
+def authenticate(database: Database, key: str, cache: KeyCache | None = None) -> Caller | None:
     """The caller a key stands for, or None when it is unknown or revoked.
 
     The lookup is by hash on a unique index, so timing reveals nothing about
     how much of a guessed key was right.
     """
-    with database.reading() as conn:
-        row = store.active_key(conn, hash_key(key))
-    return None if row is None else Caller(row.id, row.account_id, row.read_only)
+    key_hash = hash_key(key)
+    cached = cache.get(key_hash) if cache else None
+    if cached is not None:
+        return cached
+    row = store.read_active_key(database.fast, key_hash)
+    if row is None:
+        return None
+    caller = Caller(row.id, row.account_id, row.read_only)
+    if cache:
+        cache.put(key_hash, caller)
+    return caller
 
 
 def ensure_account(database: Database, name: str) -> int:

@@ -23,8 +23,7 @@ from phonebook.store.types import TypeRow
 
 
 def get(ctx: ServiceContext, caller: Caller, number_id: int) -> PhoneNumberRow:
-    with ctx.database.reading() as conn:
-        found = store.get(conn, caller.account_id, number_id)
+    found = store.read(ctx.database.fast, caller.account_id, number_id)
     if found is None:
         raise not_found(f"No phone number has id {number_id}.")
     return found

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
+    bindparam,
     delete,
     exists,
     func,
@@ -22,6 +23,7 @@ from sqlalchemy import (
 
 from phonebook.rules.search_terms import SearchTerms
 from phonebook.store.database import inserted_id
+from phonebook.store.fast_reads import FastReads
 from phonebook.store.tables import constituents as t
 from phonebook.store.tables import phone_numbers
 
@@ -73,6 +75,14 @@ def get(
         query = query.with_for_update()
     row = conn.execute(query).first()
     return None if row is None else ConstituentRow._make(row)
+
+
+_EXISTS = select(t.c.id).where(t.c.id == bindparam("id"), t.c.account_id == bindparam("account_id"))
+
+
+def read_exists(fast: FastReads, account_id: int, constituent_id: int) -> bool:
+    """Whether the account has this constituent, on the hot path."""
+    return bool(fast.rows(_EXISTS, {"id": constituent_id, "account_id": account_id}))
 
 
 def _conditions(account_id: int, terms: SearchTerms) -> list[ColumnElement[bool]]:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from phonebook.settings import Settings
+from phonebook.store.fast_reads import FastReads
 
 _WRITE = "phonebook_write"
 _READ = "phonebook_read"
@@ -31,6 +32,7 @@ class Database:
             self.engine = create_engine(
                 self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
+        self.fast = FastReads(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -59,6 +61,7 @@ class Database:
                 yield conn
 
     def dispose(self) -> None:
+        self.fast.close()
         self.engine.dispose()
 
 

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from phonebook.store.database import inserted_id
+from phonebook.store.fast_reads import FastReads
 from phonebook.store.tables import phone_numbers as t
 
 
@@ -65,6 +66,22 @@ def get(
     query = _BY_ID_LOCKED if lock else _BY_ID
     row = conn.execute(query, {"id": number_id, "account_id": account_id}).first()
     return None if row is None else PhoneNumberRow._make(row)
+
+
+def read(fast: FastReads, account_id: int, number_id: int) -> PhoneNumberRow | None:
+    """get, on the hot path (outside any transaction)."""
+    rows = fast.rows(_BY_ID, {"id": number_id, "account_id": account_id})
+    return PhoneNumberRow._make(rows[0]) if rows else None
+
+
+def read_page(
+    fast: FastReads, account_id: int, constituent_id: int, limit: int, offset: int
+) -> tuple[list[PhoneNumberRow], int]:
+    """One page of a constituent's numbers and their total, on the hot path."""
+    scope = {"constituent_id": constituent_id, "account_id": account_id}
+    rows = fast.rows(_PAGE, {**scope, "limit": limit, "offset": offset})
+    total = len(rows) + offset if 0 < len(rows) < limit else fast.rows(_COUNT, scope)[0][0]
+    return [PhoneNumberRow._make(row) for row in rows], int(total)
 
 
 def page_for_constituent(
