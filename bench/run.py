@@ -61,7 +61,9 @@ def free_port() -> int:
 def phonebook(database: str, *args: str) -> list[str]:
     result = subprocess.run(
         [str(PHONEBOOK), "--database", database, *args],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return result.stdout.splitlines()
 
@@ -70,7 +72,9 @@ def phonebook(database: str, *args: str) -> list[str]:
 def server(command: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -86,11 +90,12 @@ def server(command: list[str], env: dict[str, str], port: int, log: Path) -> Ite
             time.sleep(0.1)
         yield base
     finally:
-        process.send_signal(signal.SIGTERM)
+        os.killpg(process.pid, signal.SIGTERM)  # the whole group: uvicorn and its workers
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def fresh_database(backend: str, postgres_url: str, directory: Path, size: int) -> str:
@@ -115,14 +120,32 @@ def seed(database: str, size: int) -> dict[str, Any]:
     """The bench account (size numbers over size/3 constituents) and the list account."""
     started = time.monotonic()
     phonebook(database, "migrate")
-    lines = phonebook(database, "seed", "--constituents", str(max(1, size // 3)),
-                      "--numbers", str(size), "--account", "Bench")
+    lines = phonebook(
+        database,
+        "seed",
+        "--constituents",
+        str(max(1, size // 3)),
+        "--numbers",
+        str(size),
+        "--account",
+        "Bench",
+    )
     seeded = seconds = time.monotonic() - started
     ranges = [tuple(map(int, r.split(".."))) for r in re.findall(r"\d+\.\.\d+", lines[-2])]
     account = lines[-1]
-    list_lines = phonebook(database, "seed", "--constituents", str(LIST_CONSTITUENTS),
-                           "--numbers", str(LIST_CONSTITUENTS * LIST_SIZE), "--account", "Lists")
-    list_ranges = [tuple(map(int, r.split(".."))) for r in re.findall(r"\d+\.\.\d+", list_lines[-2])]
+    list_lines = phonebook(
+        database,
+        "seed",
+        "--constituents",
+        str(LIST_CONSTITUENTS),
+        "--numbers",
+        str(LIST_CONSTITUENTS * LIST_SIZE),
+        "--account",
+        "Lists",
+    )
+    list_ranges = [
+        tuple(map(int, r.split(".."))) for r in re.findall(r"\d+\.\.\d+", list_lines[-2])
+    ]
     return {
         "key": phonebook(database, "keys", "create", account)[-1],
         "list_key": phonebook(database, "keys", "create", list_lines[-1])[-1],
@@ -157,10 +180,16 @@ def capture_bodies(base: str, data: dict[str, Any], terms: list[str]) -> dict[st
             "list": client.get(
                 f"/api/v1/constituents/{data['list_constituents'][0]}/phone_numbers", headers=lists
             ),
-            "create": client.post(f"/api/v1/constituents/{constituent}/phone_numbers",
-                                  json={"number": "(555) 0100-1234"}),
-            "update": client.patch(f"/api/v1/phone_numbers/{number}", json={"number": "555-0210-1234"}),
-            "search": client.get("/api/v1/constituents/search", params={"q[]": f"phone_number={terms[0]}"}),
+            "create": client.post(
+                f"/api/v1/constituents/{constituent}/phone_numbers",
+                json={"number": "(555) 0100-1234"},
+            ),
+            "update": client.patch(
+                f"/api/v1/phone_numbers/{number}", json={"number": "555-0210-1234"}
+            ),
+            "search": client.get(
+                "/api/v1/constituents/search", params={"q[]": f"phone_number={terms[0]}"}
+            ),
         }
     for name, response in bodies.items():
         if response.status_code != 200:
@@ -171,15 +200,20 @@ def capture_bodies(base: str, data: dict[str, Any], terms: list[str]) -> dict[st
 
 def lua_script(path: Path, scenario: str, data: dict[str, Any], terms: list[str]) -> Path:
     template = Template((ROOT / "bench" / "wrk.lua.template").read_text())
-    path.write_text(template.substitute(
-        scenario=scenario,
-        key=data["key"],
-        list_key=data["list_key"],
-        cmin=data["constituents"][0], cmax=data["constituents"][1],
-        nmin=data["numbers"][0], nmax=data["numbers"][1],
-        lmin=data["list_constituents"][0], lmax=data["list_constituents"][1],
-        terms=", ".join(f'"{t}"' for t in terms),
-    ))
+    path.write_text(
+        template.substitute(
+            scenario=scenario,
+            key=data["key"],
+            list_key=data["list_key"],
+            cmin=data["constituents"][0],
+            cmax=data["constituents"][1],
+            nmin=data["numbers"][0],
+            nmax=data["numbers"][1],
+            lmin=data["list_constituents"][0],
+            lmax=data["list_constituents"][1],
+            terms=", ".join(f'"{t}"' for t in terms),
+        )
+    )
     return path
 
 
@@ -194,7 +228,9 @@ def _ms(text: str) -> float:
 def run_wrk(base: str, script: Path, connections: int, seconds: int) -> dict[str, Any]:
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
@@ -217,15 +253,33 @@ def bench_size(args: argparse.Namespace, size: int, out_dir: Path) -> list[Row]:
     workers = str(args.workers)
     rows: list[Row] = []
     pb_port, floor_port = free_port(), free_port()
-    pb_cmd = [str(PHONEBOOK), "--database", database, "serve", "--port", str(pb_port),
-              "--workers", workers, "--no-access-log"]
+    pb_cmd = [
+        str(PHONEBOOK),
+        "--database",
+        database,
+        "serve",
+        "--port",
+        str(pb_port),
+        "--workers",
+        workers,
+        "--no-access-log",
+    ]
     with server(pb_cmd, env, pb_port, out_dir / f"phonebook-{size}.log") as pb_base:
         terms = sample_terms(pb_base, data)
         bodies = out_dir / f"floor-bodies-{size}.json"
         bodies.write_text(json.dumps(capture_bodies(pb_base, data, terms)))
         floor_env = {**env, "PHONEBOOK_BENCH_FLOOR_BODIES": str(bodies), "PYTHONPATH": str(ROOT)}
-        floor_cmd = [str(BIN / "uvicorn"), "bench.floor:app", "--port", str(floor_port),
-                     "--workers", workers, "--no-access-log", "--log-level", "warning"]
+        floor_cmd = [
+            str(BIN / "uvicorn"),
+            "bench.floor:app",
+            "--port",
+            str(floor_port),
+            "--workers",
+            workers,
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
         with server(floor_cmd, floor_env, floor_port, out_dir / f"floor-{size}.log") as floor_base:
             for scenario in args.scenarios:
                 script = lua_script(out_dir / f"{scenario}.lua", scenario, data, terms)
@@ -261,11 +315,15 @@ def summary(rows: list[Row], sizes: list[int]) -> list[dict[str, Any]]:
         if r.size != small or r.app != "phonebook":
             continue
         big = index[(large, r.scenario, r.connections, "phonebook")]
-        out.append({
-            "scenario": r.scenario, "connections": r.connections,
-            "rps_large_over_small": round(big.requests_per_s / r.requests_per_s, 3),
-            "p50_ms_small": r.p50_ms, "p50_ms_large": big.p50_ms,
-        })
+        out.append(
+            {
+                "scenario": r.scenario,
+                "connections": r.connections,
+                "rps_large_over_small": round(big.requests_per_s / r.requests_per_s, 3),
+                "p50_ms_small": r.p50_ms,
+                "p50_ms_large": big.p50_ms,
+            }
+        )
     return out
 
 
@@ -300,9 +358,11 @@ def main() -> None:
     path = out_dir / f"bench-{args.backend}-{started}.json"
     path.write_text(json.dumps(result, indent=2))
     for line in result["large_over_small"]:
-        print(f"   {line['scenario']:7} c={line['connections']:<3} large/small req/s "
-              f"{line['rps_large_over_small']:.2f}  p50 {line['p50_ms_small']:.2f} -> "
-              f"{line['p50_ms_large']:.2f} ms")
+        print(
+            f"   {line['scenario']:7} c={line['connections']:<3} large/small req/s "
+            f"{line['rps_large_over_small']:.2f}  p50 {line['p50_ms_small']:.2f} -> "
+            f"{line['p50_ms_large']:.2f} ms"
+        )
     print(f"results: {path}")
 
 

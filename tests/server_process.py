@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -77,12 +79,25 @@ def serving(
             env=clean_env(),
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: workers are stopped with it
         )
     try:
         server = Server(f"http://127.0.0.1:{port}", process, log)
         wait_until_healthy(process, server.base_url, log)
         yield server
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server's process group, then SIGKILL whatever is left of it."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)

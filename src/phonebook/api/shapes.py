@@ -25,36 +25,34 @@ def timestamp(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds") + "Z"
 
 
-def _number_fields(row: PhoneNumberRow, types: TypeCatalog, body: Body, *, owned: bool) -> Body:
-    body["id"] = row.id
-    if owned:
-        body["item_id"] = row.constituent_id
-        body["item_type"] = "Constituent"
-    body["number"] = row.number
-    body["phone_number_type_id"] = row.phone_number_type_id
-    body["phone_type_name"] = types.name_of(row.phone_number_type_id)
-    body["is_preferred"] = row.is_preferred
-    body["not_current"] = row.not_current
-    body["parent_id"] = None
-    body["normalized_number"] = row.normalized_number
-    body["created_at"] = timestamp(row.created_at)
-    body["updated_at"] = timestamp(row.updated_at)
-    return body
+def phone_number_item(row: PhoneNumberRow, types: TypeCatalog) -> Body:
+    """A list item: the object as shown, without api_version."""
+    return {
+        "id": row.id,
+        "item_id": row.constituent_id,
+        "item_type": "Constituent",
+        "number": row.number,
+        "phone_number_type_id": row.phone_number_type_id,
+        "phone_type_name": types.name_of(row.phone_number_type_id),
+        "is_preferred": row.is_preferred,
+        "not_current": row.not_current,
+        "parent_id": None,
+        "normalized_number": row.normalized_number,
+        "created_at": timestamp(row.created_at),
+        "updated_at": timestamp(row.updated_at),
+    }
 
 
 def phone_number(row: PhoneNumberRow, types: TypeCatalog) -> Body:
     """Show, create and update: api_version first."""
-    return _number_fields(row, types, {"api_version": API_VERSION}, owned=True)
-
-
-def phone_number_item(row: PhoneNumberRow, types: TypeCatalog) -> Body:
-    """A list item: as shown, without api_version."""
-    return _number_fields(row, types, {}, owned=True)
+    return {"api_version": API_VERSION} | phone_number_item(row, types)
 
 
 def embedded_phone_number(row: PhoneNumberRow, types: TypeCatalog) -> Body:
     """Inside a constituent: without item_id and item_type, as LGL embeds them."""
-    return _number_fields(row, types, {}, owned=False)
+    body = phone_number_item(row, types)
+    del body["item_id"], body["item_type"]
+    return body
 
 
 def sort_name(row: ConstituentRow) -> str:

@@ -33,15 +33,10 @@ def page(
     ctx: ServiceContext, caller: Caller, constituent_id: int, wanted: Page
 ) -> tuple[list[PhoneNumberRow], int]:
     """One page of a constituent's numbers and how many it has in all."""
-    account = caller.account_id
-    with ctx.database.reading() as conn:
-        if constituent_store.get(conn, account, constituent_id) is None:
-            raise not_found(f"No constituent has id {constituent_id}.")
-        rows = store.page_for_constituent(
-            conn, account, constituent_id, wanted.limit, wanted.offset
-        )
-        total = store.count_for_constituent(conn, account, constituent_id)
-    return rows, total
+    account, fast = caller.account_id, ctx.database.fast
+    if not constituent_store.read_exists(fast, account, constituent_id):
+        raise not_found(f"No constituent has id {constituent_id}.")
+    return store.read_page(fast, account, constituent_id, wanted.limit, wanted.offset)
 
 
 @retried

@@ -25,8 +25,9 @@ class Prepared:
 
     sql: str
     positions: tuple[str, ...] | None  # qmark dialects take a tuple in this order
-    # The column types' own result processors (SQLite: text -> datetime, 0/1 -> bool).
-    processors: tuple[Any, ...]
+    # (column index, processor) for the columns whose type converts driver values
+    # (SQLite: text -> datetime, 0/1 -> bool); empty when the driver's values serve.
+    processors: tuple[tuple[int, Any], ...]
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
         if self.positions is None:
@@ -51,10 +52,11 @@ class FastReads:
             compiled = statement.compile(dialect=self.engine.dialect)
             positions = tuple(compiled.positiontup or ()) if compiled.positional else None
             dialect = self.engine.dialect
-            processors = tuple(
+            every = (
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in statement.selected_columns
             )
+            processors = tuple((i, p) for i, p in enumerate(every) if p is not None)
             found = Prepared(compiled.string, positions, processors)
             self._prepared[id(statement)] = found
         return found
@@ -85,15 +87,15 @@ class FastReads:
             raise
         finally:
             cursor.close()
-        processors = prepared.processors
-        if not any(processors):
-            return [tuple(row) for row in rows]
-        return [
-            tuple(
-                value if p is None else p(value) for p, value in zip(processors, row, strict=True)
-            )
-            for row in rows
-        ]
+        if not prepared.processors:
+            return list(rows)
+        converted = []
+        for row in rows:
+            cells = list(row)
+            for index, process in prepared.processors:
+                cells[index] = process(cells[index])
+            converted.append(tuple(cells))
+        return converted
 
     def _drop(self) -> None:
         """Forget this thread's connection after an error; the next call opens a new one."""
