@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from phonebook import access_log
 from phonebook.api import constituents, meta, phone_numbers, types
+from phonebook.api.requests import WriteLane
 from phonebook.api.responses import error_response
 from phonebook.errors import ApiError, conflict
 from phonebook.service.accounts import KeyCache
@@ -90,6 +91,7 @@ def build_app(settings: Settings, database: Database | None = None) -> Starlette
     app.state.settings = settings
     app.state.ctx = ServiceContext.open(database)
     app.state.keys = KeyCache(settings.key_cache_seconds)
+    app.state.write_lane = WriteLane(1 if database.is_sqlite else settings.database_pool_size)
     return app
 
 

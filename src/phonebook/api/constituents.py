@@ -8,7 +8,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from phonebook.api import shapes
-from phonebook.api.requests import context_of, page_of, path_id, read_json_object, settings_of
+from phonebook.api.requests import (
+    context_of,
+    page_of,
+    path_id,
+    read_json_object,
+    run_write,
+    settings_of,
+)
 from phonebook.api.responses import json_response
 from phonebook.auth import authorize
 from phonebook.errors import bad_request
@@ -57,7 +64,8 @@ class Constituents(HTTPEndpoint):
         caller = authorize(request)
         data = read_constituent(await read_json_object(request), creating=True)
         ctx = context_of(request)
-        return json_response(shapes.constituent(service.create(ctx, caller, data), ctx.types))
+        view = await run_write(request, service.create, ctx, caller, data)
+        return json_response(shapes.constituent(view, ctx.types))
 
 
 class ConstituentSearch(HTTPEndpoint):
@@ -81,12 +89,12 @@ class Constituent(HTTPEndpoint):
         caller = authorize(request)
         data = read_constituent(await read_json_object(request), creating=False)
         ctx = context_of(request)
-        view = service.update(ctx, caller, path_id(request), data)
+        view = await run_write(request, service.update, ctx, caller, path_id(request), data)
         return json_response(shapes.constituent(view, ctx.types))
 
     async def delete(self, request: Request) -> Response:
         caller = authorize(request)
-        service.delete(context_of(request), caller, path_id(request))
+        await run_write(request, service.delete, context_of(request), caller, path_id(request))
         return json_response(shapes.deleted())
 
 

@@ -8,7 +8,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from phonebook.api import shapes
-from phonebook.api.requests import context_of, page_of, path_id, read_json_object, settings_of
+from phonebook.api.requests import (
+    context_of,
+    page_of,
+    path_id,
+    read_json_object,
+    run_write,
+    settings_of,
+)
 from phonebook.api.responses import json_response
 from phonebook.auth import authorize
 from phonebook.rules.fields import BodyErrors
@@ -40,7 +47,8 @@ class ConstituentPhoneNumbers(HTTPEndpoint):
         caller = authorize(request)
         data = await _read_input(request)
         ctx = context_of(request)
-        row = service.create(ctx, caller, path_id(request, "constituent_id"), data)
+        constituent_id = path_id(request, "constituent_id")
+        row = await run_write(request, service.create, ctx, caller, constituent_id, data)
         return json_response(shapes.phone_number(row, ctx.types))
 
 
@@ -57,12 +65,12 @@ class PhoneNumber(HTTPEndpoint):
         caller = authorize(request)
         data = await _read_input(request)
         ctx = context_of(request)
-        row = service.update(ctx, caller, path_id(request), data)
+        row = await run_write(request, service.update, ctx, caller, path_id(request), data)
         return json_response(shapes.phone_number(row, ctx.types))
 
     async def delete(self, request: Request) -> Response:
         caller = authorize(request)
-        service.delete(context_of(request), caller, path_id(request))
+        await run_write(request, service.delete, context_of(request), caller, path_id(request))
         return json_response(shapes.deleted())
 
 
