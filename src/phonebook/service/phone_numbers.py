@@ -47,10 +47,12 @@ def create(
     with ctx.database.writing() as conn:
         if constituent_store.get(conn, caller.account_id, constituent_id, lock=True) is None:
             raise not_found(f"No constituent has id {constituent_id}.")
-        new_id = insert_in(conn, caller.account_id, constituent_id, values, utc_now())
-        created = store.get(conn, caller.account_id, new_id)
-    assert created is not None
-    return created
+        now = utc_now()
+        new_id = insert_in(conn, caller.account_id, constituent_id, values, now)
+    # The row as stored, without reading it back: the database adds nothing but the id.
+    return PhoneNumberRow(
+        id=new_id, constituent_id=constituent_id, created_at=now, updated_at=now, **values
+    )
 
 
 def new_number_values(
@@ -101,9 +103,7 @@ def update(
             constituent_store.get(conn, account, current.constituent_id, lock=True)
             store.clear_preferred(conn, current.constituent_id, keep_id=number_id, now=now)
         store.update_number(conn, number_id, {**changes, "updated_at": now})
-        updated = store.get(conn, account, number_id)
-    assert updated is not None
-    return updated
+    return current._replace(**changes, updated_at=now)
 
 
 def _changes(

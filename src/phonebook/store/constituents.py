@@ -60,6 +60,14 @@ _COLUMNS = (
 _NAME_COLUMNS = (t.c.first_name, t.c.middle_name, t.c.last_name, t.c.org_name)
 
 
+_BY_ID = select(*_COLUMNS).where(
+    t.c.id == bindparam("id"), t.c.account_id == bindparam("account_id")
+)
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_INSERT = insert(t)
+_UPDATE = update(t).where(t.c.id == bindparam("b_id"))
+
+
 def get(
     conn: Connection, account_id: int, constituent_id: int, *, lock: bool = False
 ) -> ConstituentRow | None:
@@ -70,10 +78,8 @@ def get(
     (SELECT ... FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transaction already
     serialises writers).
     """
-    query = select(*_COLUMNS).where(t.c.id == constituent_id, t.c.account_id == account_id)
-    if lock:
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+    query = _BY_ID_LOCKED if lock else _BY_ID
+    row = conn.execute(query, {"id": constituent_id, "account_id": account_id}).first()
     return None if row is None else ConstituentRow._make(row)
 
 
@@ -120,11 +126,11 @@ def count(conn: Connection, account_id: int, terms: SearchTerms) -> int:
 
 
 def insert_constituent(conn: Connection, account_id: int, values: Mapping[str, Any]) -> int:
-    return inserted_id(conn.execute(insert(t).values(account_id=account_id, **values)))
+    return inserted_id(conn.execute(_INSERT, {"account_id": account_id, **values}))
 
 
 def update_constituent(conn: Connection, constituent_id: int, values: Mapping[str, Any]) -> None:
-    conn.execute(update(t).where(t.c.id == constituent_id).values(**values))
+    conn.execute(_UPDATE, {"b_id": constituent_id, **values})
 
 
 def delete_constituent(conn: Connection, account_id: int, constituent_id: int) -> bool:

@@ -115,26 +115,39 @@ def all_for_constituents(
     return [PhoneNumberRow._make(row) for row in conn.execute(query)]
 
 
+# Writes too are built once; the SET of an UPDATE comes from the parameters given.
+_INSERT = insert(t)
+_UPDATE = update(t).where(t.c.id == bindparam("b_id"))
+_CLEAR_PREFERRED = (
+    update(t)
+    .where(
+        t.c.constituent_id == bindparam("b_constituent_id"),
+        t.c.is_preferred.is_(True),
+        t.c.id != bindparam("b_keep_id"),
+    )
+    .values(is_preferred=False, updated_at=bindparam("b_now"))
+)
+_DELETE = delete(t).where(t.c.id == bindparam("id"), t.c.account_id == bindparam("account_id"))
+
+
 def insert_number(conn: Connection, account_id: int, values: Mapping[str, Any]) -> int:
-    return inserted_id(conn.execute(insert(t).values(account_id=account_id, **values)))
+    return inserted_id(conn.execute(_INSERT, {"account_id": account_id, **values}))
 
 
 def update_number(conn: Connection, number_id: int, values: Mapping[str, Any]) -> None:
-    conn.execute(update(t).where(t.c.id == number_id).values(**values))
+    conn.execute(_UPDATE, {"b_id": number_id, **values})
 
 
 def clear_preferred(
     conn: Connection, constituent_id: int, keep_id: int | None, now: datetime
 ) -> None:
     """Unset is_preferred on the constituent's numbers other than keep_id."""
-    query = update(t).where(t.c.constituent_id == constituent_id, t.c.is_preferred.is_(True))
-    if keep_id is not None:
-        query = query.where(t.c.id != keep_id)
-    conn.execute(query.values(is_preferred=False, updated_at=now))
+    params = {"b_constituent_id": constituent_id, "b_keep_id": keep_id or 0, "b_now": now}
+    conn.execute(_CLEAR_PREFERRED, params)
 
 
 def delete_number(conn: Connection, account_id: int, number_id: int) -> bool:
-    result = conn.execute(delete(t).where(t.c.id == number_id, t.c.account_id == account_id))
+    result = conn.execute(_DELETE, {"id": number_id, "account_id": account_id})
     return result.rowcount > 0
 
 
