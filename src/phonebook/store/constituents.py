@@ -12,12 +12,14 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    column,
     delete,
     exists,
     func,
     insert,
     or_,
     select,
+    table,
     update,
 )
 
@@ -91,15 +93,39 @@ def read_exists(fast: FastReads, account_id: int, constituent_id: int) -> bool:
     return bool(fast.rows(_EXISTS, {"id": constituent_id, "account_id": account_id}))
 
 
-def _conditions(account_id: int, terms: SearchTerms) -> list[ColumnElement[bool]]:
+# SQLite's trigram index over normalized_number (migration 0002); not in the
+# metadata, since it is an FTS5 virtual table Alembic cannot compare.
+_digits_index = table("phone_numbers_digits", column("rowid"), column("phone_numbers_digits"))
+TRIGRAM = 3  # shorter terms cannot use a trigram index
+
+
+def _has_number_containing(dialect: str, account_id: int, digits: str) -> ColumnElement[bool]:
+    """Constituents having a number whose normalized_number contains digits (an index serves it).
+
+    PostgreSQL's pg_trgm GIN index serves the LIKE itself; on SQLite the FTS5
+    trigram table finds the numbers, and their constituents follow by key.
+    """
+    numbers = phone_numbers.c
+    if len(digits) < TRIGRAM:
+        return exists().where(
+            numbers.constituent_id == t.c.id,
+            numbers.normalized_number.contains(digits, autoescape=True),
+        )
+    if dialect == "sqlite":
+        matching = select(_digits_index.c.rowid).where(
+            _digits_index.c.phone_numbers_digits.op("MATCH")(f'"{digits}"')
+        )
+        found: ColumnElement[bool] = numbers.id.in_(matching)
+    else:
+        found = numbers.normalized_number.contains(digits, autoescape=True)
+    owners = select(numbers.constituent_id).where(numbers.account_id == account_id, found)
+    return t.c.id.in_(owners)
+
+
+def _conditions(dialect: str, account_id: int, terms: SearchTerms) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [t.c.account_id == account_id]
     for digits in terms.phone_digits:
-        conditions.append(
-            exists().where(
-                phone_numbers.c.constituent_id == t.c.id,
-                phone_numbers.c.normalized_number.contains(digits, autoescape=True),
-            )
-        )
+        conditions.append(_has_number_containing(dialect, account_id, digits))
     for name in terms.names:
         needle = name.lower()
         conditions.append(
@@ -109,19 +135,24 @@ def _conditions(account_id: int, terms: SearchTerms) -> list[ColumnElement[bool]
     return conditions
 
 
-def _filtered(account_id: int, terms: SearchTerms) -> Select[Any]:
-    return select(*_COLUMNS).where(and_(*_conditions(account_id, terms)))
+def search_query(
+    dialect: str, account_id: int, terms: SearchTerms, limit: int, offset: int
+) -> Select[Any]:
+    """One page of the account's constituents matching every term, by id."""
+    query = select(*_COLUMNS).where(and_(*_conditions(dialect, account_id, terms)))
+    return query.order_by(t.c.id).limit(limit).offset(offset)
 
 
 def search(
     conn: Connection, account_id: int, terms: SearchTerms, limit: int, offset: int
 ) -> list[ConstituentRow]:
-    query = _filtered(account_id, terms).order_by(t.c.id).limit(limit).offset(offset)
+    query = search_query(conn.dialect.name, account_id, terms, limit, offset)
     return [ConstituentRow._make(row) for row in conn.execute(query)]
 
 
 def count(conn: Connection, account_id: int, terms: SearchTerms) -> int:
-    query = select(func.count()).where(and_(*_conditions(account_id, terms)))
+    conditions = _conditions(conn.dialect.name, account_id, terms)
+    query = select(func.count()).where(and_(*conditions))
     return int(conn.execute(query).scalar_one())
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -14,6 +15,16 @@ from phonebook.store.database import Database
 
 _SCRIPTS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 0x70686F6E65  # "phone": any constant shared by every process
+
+
+# Built by migration 0002 per dialect, outside the metadata (an FTS5 table and its
+# shadow tables on SQLite, a pg_trgm index on PostgreSQL).
+_REVERSE_LOOKUP_OBJECTS = ("phone_numbers_digits", "ix_phone_numbers_normalized_number_trgm")
+
+
+def include_object(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic's filter: leave the reverse-lookup index objects out of comparisons."""
+    return not (name or "").startswith(_REVERSE_LOOKUP_OBJECTS)
 
 
 def _config() -> Config:
