@@ -15,13 +15,13 @@ from starlette.responses import Response
 
 from phonebook import access_log
 from phonebook.api import constituents, meta, phone_numbers, types
-from phonebook.api.requests import WriteLane
 from phonebook.api.responses import error_response
 from phonebook.errors import ApiError, conflict
 from phonebook.service.accounts import KeyCache
 from phonebook.service.context import ServiceContext
 from phonebook.settings import Settings, load_settings
 from phonebook.store.database import Database
+from phonebook.write_lane import lane_for
 
 log = logging.getLogger("phonebook")
 
@@ -75,6 +75,7 @@ def build_app(settings: Settings, database: Database | None = None) -> Starlette
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        lane.close()
         database.dispose()
 
     app = Starlette(
@@ -91,7 +92,8 @@ def build_app(settings: Settings, database: Database | None = None) -> Starlette
     app.state.settings = settings
     app.state.ctx = ServiceContext.open(database)
     app.state.keys = KeyCache(settings.key_cache_seconds)
-    app.state.write_lane = WriteLane(1 if database.is_sqlite else settings.database_pool_size)
+    lane = lane_for(database, settings.database_pool_size)
+    app.state.write_lane = lane
     return app
 
 

@@ -6,8 +6,6 @@ import json
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
-import anyio
-import anyio.to_thread
 from starlette.requests import Request
 
 from phonebook.errors import bad_request, not_found, too_large
@@ -15,6 +13,7 @@ from phonebook.rules.fields import MAX_ID
 from phonebook.rules.paging import Page, read_page
 from phonebook.service.context import ServiceContext
 from phonebook.settings import Settings
+from phonebook.write_lane import WriteLane
 
 T = TypeVar("T")
 
@@ -27,24 +26,6 @@ def context_of(request: Request) -> ServiceContext:
 def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-class WriteLane:
-    """Where write use cases run: worker threads, never the event loop.
-
-    A commit waits for fsync (synchronous=FULL); on the loop that wait would
-    stall every read in the process. SQLite takes one writer at a time anyway,
-    so it gets one thread; PostgreSQL gets as many as the connection pool.
-    """
-
-    def __init__(self, threads: int) -> None:
-        self.threads = threads
-        self._limiter: anyio.CapacityLimiter | None = None
-
-    async def run(self, use_case: Callable[..., T], *args: Any) -> T:
-        if self._limiter is None:  # made on first use: it belongs to the running loop
-            self._limiter = anyio.CapacityLimiter(self.threads)
-        return await anyio.to_thread.run_sync(use_case, *args, limiter=self._limiter)
 
 
 async def run_write(request: Request, use_case: Callable[..., T], *args: Any) -> T:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -33,6 +34,7 @@ class Database:
                 self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
         self.fast = FastReads(self.engine)
+        self._group = threading.local()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -54,11 +56,28 @@ class Database:
 
         On SQLite it begins IMMEDIATE: the write lock is taken up front, so two
         writers queue on busy_timeout instead of failing to upgrade a read lock.
+        Inside group_commit() on the same thread it is a SAVEPOINT of the group's
+        transaction instead: all or nothing for this use case, durable with the group.
         """
+        group: Connection | None = getattr(self._group, "conn", None)
+        if group is not None:
+            with group.begin_nested():
+                yield group
+            return
         with self.engine.connect() as conn:
             conn = conn.execution_options(**{_WRITE: True})
             with conn.begin():
                 yield conn
+
+    @contextmanager
+    def group_commit(self) -> Iterator[None]:
+        """One transaction that the writing() blocks of this thread join, one commit."""
+        with self.writing() as conn:
+            self._group.conn = conn
+            try:
+                yield
+            finally:
+                self._group.conn = None
 
     def dispose(self) -> None:
         self.fast.close()

@@ -1,0 +1,81 @@
+"""Group commit on SQLite: a batch commits once, yet each write succeeds or fails alone."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AbstractContextManager
+
+import pytest
+from sqlalchemy import Connection, func, insert, select
+
+from phonebook.clock import utc_now
+from phonebook.errors import ApiError, not_found
+from phonebook.store.database import Database
+from phonebook.store.tables import accounts
+from phonebook.write_lane import GroupCommitLane, ThreadLane, lane_for
+
+
+def _add_account(database: Database, name: str) -> str:
+    with database.writing() as conn:
+        conn.execute(insert(accounts).values(name=name, created_at=utc_now()))
+        if name.startswith("bad"):
+            raise not_found("refused after writing: must roll back to its savepoint")
+    return name
+
+
+def _names(conn: Connection) -> list[str]:
+    return list(conn.execute(select(accounts.c.name).order_by(accounts.c.id)).scalars())
+
+
+@pytest.mark.sqlite_only
+def test_a_failed_write_in_a_batch_leaves_the_others(database: Database) -> None:
+    lane = GroupCommitLane(database)
+    names = ["a", "bad-1", "b", "bad-2", "c"]
+
+    async def all_at_once() -> list[object]:
+        jobs = [lane.run(_add_account, database, name) for name in names]
+        return await asyncio.gather(*jobs, return_exceptions=True)
+
+    try:
+        results = asyncio.run(all_at_once())
+    finally:
+        lane.close()
+    assert [r if isinstance(r, str) else type(r) for r in results] == [
+        "a",
+        ApiError,
+        "b",
+        ApiError,
+        "c",
+    ]
+    with database.reading() as conn:
+        assert _names(conn) == ["a", "b", "c"]
+
+
+@pytest.mark.sqlite_only
+def test_writes_are_batched_into_fewer_commits(database: Database) -> None:
+    lane = GroupCommitLane(database)
+    commits = 0
+    real = database.group_commit
+
+    def counting() -> AbstractContextManager[None]:
+        nonlocal commits
+        commits += 1
+        return real()
+
+    database.group_commit = counting  # type: ignore[method-assign]
+
+    async def many() -> None:
+        await asyncio.gather(*(lane.run(_add_account, database, f"n{i}") for i in range(200)))
+
+    try:
+        asyncio.run(many())
+    finally:
+        lane.close()
+    with database.reading() as conn:
+        assert conn.execute(select(func.count()).select_from(accounts)).scalar_one() == 200
+    assert commits < 200
+
+
+def test_postgresql_gets_a_thread_pool(database: Database) -> None:
+    lane = lane_for(database, threads=5)
+    assert isinstance(lane, GroupCommitLane if database.is_sqlite else ThreadLane)
