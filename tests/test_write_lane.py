@@ -62,7 +62,7 @@ def test_writes_are_batched_into_fewer_commits(database: Database) -> None:
         commits += 1
         return real()
 
-    database.group_commit = counting  # type: ignore[method-assign]
+    database.group_commit = counting  # type: ignore[method-assign,assignment]
 
     async def many() -> None:
         await asyncio.gather(*(lane.run(_add_account, database, f"n{i}") for i in range(200)))
