@@ -34,9 +34,11 @@ def presented_key(request: Request) -> str:
     header = request.headers.get("authorization")
     if header is not None:
         keys.add(_key_from_header(header))
-    token = request.query_params.get("access_token")
-    if token is not None:
-        keys.add(token)
+    # Parsing the query string costs more than the rest of auth: only when it may matter.
+    if b"access" in request.scope["query_string"]:
+        token = request.query_params.get("access_token")
+        if token is not None:
+            keys.add(token)
     keys.discard("")
     if not keys:
         raise unauthorized(

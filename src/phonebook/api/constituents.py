@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from starlette.endpoints import HTTPEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from phonebook.api import shapes
 from phonebook.api.requests import (
@@ -17,6 +15,7 @@ from phonebook.api.requests import (
     settings_of,
 )
 from phonebook.api.responses import json_response
+from phonebook.api.routing import resource
 from phonebook.auth import authorize
 from phonebook.errors import bad_request
 from phonebook.rules.constituent_input import read_constituent
@@ -54,52 +53,50 @@ def _list(request: Request, terms: SearchTerms) -> Response:
     )
 
 
-class Constituents(HTTPEndpoint):
-    """/constituents"""
-
-    async def get(self, request: Request) -> Response:
-        return _list(request, SearchTerms())
-
-    async def post(self, request: Request) -> Response:
-        caller = authorize(request)
-        data = read_constituent(await read_json_object(request), creating=True)
-        ctx = context_of(request)
-        view = await run_write(request, service.create, ctx, caller, data)
-        return json_response(shapes.constituent(view, ctx.types))
+async def list_constituents(request: Request) -> Response:
+    return _list(request, SearchTerms())
 
 
-class ConstituentSearch(HTTPEndpoint):
+async def create_constituent(request: Request) -> Response:
+    caller = authorize(request)
+    data = read_constituent(await read_json_object(request), creating=True)
+    ctx = context_of(request)
+    view = await run_write(request, service.create, ctx, caller, data)
+    return json_response(shapes.constituent(view, ctx.types))
+
+
+async def search_constituents(request: Request) -> Response:
     """/constituents/search?q[]=phone_number=TERM (CONTRACT §7)"""
-
-    async def get(self, request: Request) -> Response:
-        return _list(request, read_terms(request.query_params.getlist("q[]")))
+    return _list(request, read_terms(request.query_params.getlist("q[]")))
 
 
-class Constituent(HTTPEndpoint):
-    """/constituents/{id}"""
+async def show_constituent(request: Request) -> Response:
+    caller = authorize(request)
+    ctx = context_of(request)
+    return json_response(shapes.constituent(service.get(ctx, caller, path_id(request)), ctx.types))
 
-    async def get(self, request: Request) -> Response:
-        caller = authorize(request)
-        ctx = context_of(request)
-        return json_response(
-            shapes.constituent(service.get(ctx, caller, path_id(request)), ctx.types)
-        )
 
-    async def patch(self, request: Request) -> Response:
-        caller = authorize(request)
-        data = read_constituent(await read_json_object(request), creating=False)
-        ctx = context_of(request)
-        view = await run_write(request, service.update, ctx, caller, path_id(request), data)
-        return json_response(shapes.constituent(view, ctx.types))
+async def update_constituent(request: Request) -> Response:
+    caller = authorize(request)
+    data = read_constituent(await read_json_object(request), creating=False)
+    ctx = context_of(request)
+    view = await run_write(request, service.update, ctx, caller, path_id(request), data)
+    return json_response(shapes.constituent(view, ctx.types))
 
-    async def delete(self, request: Request) -> Response:
-        caller = authorize(request)
-        await run_write(request, service.delete, context_of(request), caller, path_id(request))
-        return json_response(shapes.deleted())
+
+async def delete_constituent(request: Request) -> Response:
+    caller = authorize(request)
+    await run_write(request, service.delete, context_of(request), caller, path_id(request))
+    return json_response(shapes.deleted())
 
 
 routes = [
-    Route("/api/v1/constituents", Constituents),
-    Route("/api/v1/constituents/search", ConstituentSearch),
-    Route("/api/v1/constituents/{id}", Constituent),
+    resource("/api/v1/constituents", get=list_constituents, post=create_constituent),
+    resource("/api/v1/constituents/search", get=search_constituents),
+    resource(
+        "/api/v1/constituents/{id}",
+        get=show_constituent,
+        patch=update_constituent,
+        delete=delete_constituent,
+    ),
 ]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from starlette.endpoints import HTTPEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from phonebook.api import shapes
 from phonebook.api.requests import (
@@ -17,6 +15,7 @@ from phonebook.api.requests import (
     settings_of,
 )
 from phonebook.api.responses import json_response
+from phonebook.api.routing import resource
 from phonebook.auth import authorize
 from phonebook.rules.fields import BodyErrors
 from phonebook.rules.phone_number_input import PhoneNumberInput, read_phone_number
@@ -30,51 +29,54 @@ async def _read_input(request: Request) -> PhoneNumberInput:
     return data
 
 
-class ConstituentPhoneNumbers(HTTPEndpoint):
-    """/constituents/{constituent_id}/phone_numbers"""
-
-    async def get(self, request: Request) -> Response:
-        caller = authorize(request)
-        ctx, page = context_of(request), page_of(request)
-        rows, total = service.page(ctx, caller, path_id(request, "constituent_id"), page)
-        items = [shapes.phone_number_item(row, ctx.types) for row in rows]
-        public_url = settings_of(request).public_url
-        return json_response(
-            shapes.list_envelope(request, public_url, page, total, "phone_number", items)
-        )
-
-    async def post(self, request: Request) -> Response:
-        caller = authorize(request)
-        data = await _read_input(request)
-        ctx = context_of(request)
-        constituent_id = path_id(request, "constituent_id")
-        row = await run_write(request, service.create, ctx, caller, constituent_id, data)
-        return json_response(shapes.phone_number(row, ctx.types))
+async def list_numbers(request: Request) -> Response:
+    caller = authorize(request)
+    ctx, page = context_of(request), page_of(request)
+    rows, total = service.page(ctx, caller, path_id(request, "constituent_id"), page)
+    items = [shapes.phone_number_item(row, ctx.types) for row in rows]
+    public_url = settings_of(request).public_url
+    return json_response(
+        shapes.list_envelope(request, public_url, page, total, "phone_number", items)
+    )
 
 
-class PhoneNumber(HTTPEndpoint):
-    """/phone_numbers/{id}"""
+async def create_number(request: Request) -> Response:
+    caller = authorize(request)
+    data = await _read_input(request)
+    ctx = context_of(request)
+    constituent_id = path_id(request, "constituent_id")
+    row = await run_write(request, service.create, ctx, caller, constituent_id, data)
+    return json_response(shapes.phone_number(row, ctx.types))
 
-    async def get(self, request: Request) -> Response:
-        caller = authorize(request)
-        ctx = context_of(request)
-        row = service.get(ctx, caller, path_id(request))
-        return json_response(shapes.phone_number(row, ctx.types))
 
-    async def patch(self, request: Request) -> Response:
-        caller = authorize(request)
-        data = await _read_input(request)
-        ctx = context_of(request)
-        row = await run_write(request, service.update, ctx, caller, path_id(request), data)
-        return json_response(shapes.phone_number(row, ctx.types))
+async def show_number(request: Request) -> Response:
+    caller = authorize(request)
+    ctx = context_of(request)
+    row = service.get(ctx, caller, path_id(request))
+    return json_response(shapes.phone_number(row, ctx.types))
 
-    async def delete(self, request: Request) -> Response:
-        caller = authorize(request)
-        await run_write(request, service.delete, context_of(request), caller, path_id(request))
-        return json_response(shapes.deleted())
+
+async def update_number(request: Request) -> Response:
+    caller = authorize(request)
+    data = await _read_input(request)
+    ctx = context_of(request)
+    row = await run_write(request, service.update, ctx, caller, path_id(request), data)
+    return json_response(shapes.phone_number(row, ctx.types))
+
+
+async def delete_number(request: Request) -> Response:
+    caller = authorize(request)
+    await run_write(request, service.delete, context_of(request), caller, path_id(request))
+    return json_response(shapes.deleted())
 
 
 routes = [
-    Route("/api/v1/constituents/{constituent_id}/phone_numbers", ConstituentPhoneNumbers),
-    Route("/api/v1/phone_numbers/{id}", PhoneNumber),
+    resource(
+        "/api/v1/constituents/{constituent_id}/phone_numbers",
+        get=list_numbers,
+        post=create_number,
+    ),
+    resource(
+        "/api/v1/phone_numbers/{id}", get=show_number, patch=update_number, delete=delete_number
+    ),
 ]
