@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 
 import orjson
 from starlette.responses import Response
@@ -23,10 +24,20 @@ def render(body: object) -> bytes:
     standard library renders those as JSON escapes.
     """
     try:
-        return orjson.dumps(body)
+        return orjson.dumps(body, option=_TIMESTAMPS)
     except orjson.JSONEncodeError:
-        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=_timestamp)
         return text.encode("utf-8", "backslashreplace")
+
+
+# Naive datetimes are UTC (clock.utc_now); LGL shows them to the second with a Z.
+_TIMESTAMPS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
+
+
+def _timestamp(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds") + "Z"
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def json_response(
