@@ -20,12 +20,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from string import Template
-from typing import Any, Iterator
+from typing import Any
 
 import httpx2
 
@@ -59,7 +60,7 @@ def free_port() -> int:
 
 
 def phonebook(database: str, *args: str) -> list[str]:
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 - our own console script
         [str(PHONEBOOK), "--database", database, *args],
         check=True,
         capture_output=True,
@@ -68,11 +69,27 @@ def phonebook(database: str, *args: str) -> list[str]:
     return result.stdout.splitlines()
 
 
+def resident_mb(pid: int) -> list[float]:
+    """Resident memory of a process and its children (uvicorn workers), in MB."""
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    sizes = []
+    for each in pids:
+        for line in Path(f"/proc/{each}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(round(int(line.split()[1]) / 1024, 1))
+    return sizes
+
+
 @contextmanager
-def server(command: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[str]:
+def server(
+    command: list[str], env: dict[str, str], port: int, log: Path
+) -> Iterator[tuple[str, int]]:
     base = f"http://127.0.0.1:{port}"
     with log.open("wb") as out:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 - our own server commands
             command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
@@ -88,7 +105,7 @@ def server(command: list[str], env: dict[str, str], port: int, log: Path) -> Ite
             if time.monotonic() > deadline:
                 raise SystemExit(f"server did not start, see {log}")
             time.sleep(0.1)
-        yield base
+        yield base, process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)  # the whole group: uvicorn and its workers
         try:
@@ -130,7 +147,7 @@ def seed(database: str, size: int) -> dict[str, Any]:
         "--account",
         "Bench",
     )
-    seeded = seconds = time.monotonic() - started
+    seeded = time.monotonic() - started
     ranges = [tuple(map(int, r.split(".."))) for r in re.findall(r"\d+\.\.\d+", lines[-2])]
     account = lines[-1]
     list_lines = phonebook(
@@ -226,8 +243,8 @@ def _ms(text: str) -> float:
 
 
 def run_wrk(base: str, script: Path, connections: int, seconds: int) -> dict[str, Any]:
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base],
+    out = subprocess.run(  # noqa: S603 - wrk from PATH, as make bench installs it
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base],  # noqa: S607
         check=True,
         capture_output=True,
         text=True,
@@ -244,7 +261,9 @@ def run_wrk(base: str, script: Path, connections: int, seconds: int) -> dict[str
     }
 
 
-def bench_size(args: argparse.Namespace, size: int, out_dir: Path) -> list[Row]:
+def bench_size(
+    args: argparse.Namespace, size: int, out_dir: Path, memory: dict[int, list[float]]
+) -> list[Row]:
     database = fresh_database(args.backend, args.postgres_url, out_dir, size)
     print(f"== {size:,} numbers on {args.backend}: seeding", flush=True)
     data = seed(database, size)
@@ -264,7 +283,7 @@ def bench_size(args: argparse.Namespace, size: int, out_dir: Path) -> list[Row]:
         workers,
         "--no-access-log",
     ]
-    with server(pb_cmd, env, pb_port, out_dir / f"phonebook-{size}.log") as pb_base:
+    with server(pb_cmd, env, pb_port, out_dir / f"phonebook-{size}.log") as (pb_base, pb_pid):
         terms = sample_terms(pb_base, data)
         bodies = out_dir / f"floor-bodies-{size}.json"
         bodies.write_text(json.dumps(capture_bodies(pb_base, data, terms)))
@@ -280,7 +299,10 @@ def bench_size(args: argparse.Namespace, size: int, out_dir: Path) -> list[Row]:
             "--log-level",
             "warning",
         ]
-        with server(floor_cmd, floor_env, floor_port, out_dir / f"floor-{size}.log") as floor_base:
+        with server(floor_cmd, floor_env, floor_port, out_dir / f"floor-{size}.log") as (
+            floor_base,
+            _,
+        ):
             for scenario in args.scenarios:
                 script = lua_script(out_dir / f"{scenario}.lua", scenario, data, terms)
                 for connections in args.connections:
@@ -289,6 +311,8 @@ def bench_size(args: argparse.Namespace, size: int, out_dir: Path) -> list[Row]:
                         valid = result["non_2xx"] == 0 and result["socket_errors"] == 0
                         rows.append(Row(size, scenario, connections, app, valid=valid, **result))
                     print_row(rows[-2], rows[-1])
+        memory[size] = resident_mb(pb_pid)
+        print(f"   phonebook resident memory after the run: {memory[size]} MB", flush=True)
     return rows
 
 
@@ -346,13 +370,15 @@ def main() -> None:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    rows = [row for size in sizes for row in bench_size(args, size, out_dir)]
+    memory: dict[int, list[float]] = {}
+    rows = [row for size in sizes for row in bench_size(args, size, out_dir, memory)]
     result = {
         "started": started,
         "backend": args.backend,
         "workers": args.workers,
         "seconds_per_run": args.seconds,
         "rows": [asdict(r) for r in rows],
+        "resident_mb_after_run": memory,
         "large_over_small": summary(rows, sizes),
     }
     path = out_dir / f"bench-{args.backend}-{started}.json"
