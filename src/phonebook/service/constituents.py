@@ -36,8 +36,7 @@ def page(
     """One page of the account's constituents matching terms, and the total."""
     account = caller.account_id
     with ctx.database.reading() as conn:
-        rows = store.search(conn, account, terms, wanted.limit, wanted.offset)
-        total = store.count(conn, account, terms)
+        rows, total = store.search_page(conn, account, terms, wanted.limit, wanted.offset)
         if not expand:
             return [ConstituentView(row) for row in rows], total
         numbers = _numbers_by_constituent(conn, account, [row.id for row in rows])

@@ -156,6 +156,26 @@ def count(conn: Connection, account_id: int, terms: SearchTerms) -> int:
     return int(conn.execute(query).scalar_one())
 
 
+def search_page(
+    conn: Connection, account_id: int, terms: SearchTerms, limit: int, offset: int
+) -> tuple[list[ConstituentRow], int]:
+    """A page of matches and their total.
+
+    With a phone term the index is consulted once: the matching ids come back
+    in order, the total is their number and the page is a slice, where a page
+    query plus a count would consult it twice (each a few ms at 3M numbers).
+    """
+    if not terms.phone_digits:
+        return search(conn, account_id, terms, limit, offset), count(conn, account_id, terms)
+    conditions = _conditions(conn.dialect.name, account_id, terms)
+    ids = list(conn.execute(select(t.c.id).where(and_(*conditions)).order_by(t.c.id)).scalars())
+    chosen = ids[offset : offset + limit]
+    if not chosen:
+        return [], len(ids)
+    query = select(*_COLUMNS).where(t.c.id.in_(chosen)).order_by(t.c.id)
+    return [ConstituentRow._make(row) for row in conn.execute(query)], len(ids)
+
+
 def insert_constituent(conn: Connection, account_id: int, values: Mapping[str, Any]) -> int:
     return inserted_id(conn.execute(_INSERT, {"account_id": account_id, **values}))
 

@@ -47,6 +47,8 @@ class FastReads:
         self._dbapi_error = engine.dialect.loaded_dbapi.Error
 
     def prepare(self, statement: Select[Any]) -> Prepared:
+        """The compiled form of a module-level statement (cached by identity: never
+        pass a statement built per call, whose id a later one may reuse)."""
         found = self._prepared.get(id(statement))
         if found is None:
             compiled = statement.compile(dialect=self.engine.dialect)
