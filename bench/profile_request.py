@@ -14,6 +14,7 @@ import asyncio
 import cProfile
 import pstats
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
 from phonebook.app import build_app
@@ -52,7 +53,7 @@ def main() -> None:
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start":
             statuses.append(message["status"])
 
