@@ -162,20 +162,24 @@ class Api:
     key: str
     account_id: int
 
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key}"}
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}", **(extra or {})}
 
-    def get(self, path: str, **kwargs: Any) -> Any:
-        return self.client.get(path, headers=self._headers(), **kwargs)
+    def get(self, path: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        return self.client.get(path, headers=self._headers(headers), **kwargs)
 
-    def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
-        return self.client.post(path, headers=self._headers(), json=body, **kwargs)
+    def post(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Any:
+        return self.client.post(path, headers=self._headers(headers), json=body, **kwargs)
 
-    def patch(self, path: str, body: Any = None, **kwargs: Any) -> Any:
-        return self.client.patch(path, headers=self._headers(), json=body, **kwargs)
+    def patch(
+        self, path: str, body: Any = None, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Any:
+        return self.client.patch(path, headers=self._headers(headers), json=body, **kwargs)
 
-    def delete(self, path: str, **kwargs: Any) -> Any:
-        return self.client.delete(path, headers=self._headers(), **kwargs)
+    def delete(self, path: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        return self.client.delete(path, headers=self._headers(headers), **kwargs)
 
     def send(self, method: str, path: str, content: bytes, **headers: str) -> Any:
         """A raw body, for malformed and oversized requests."""

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from phonebook.api import shapes
 from phonebook.api.requests import (
     context_of,
+    if_match_of,
     page_of,
     path_id,
     read_json_object,
@@ -21,6 +22,9 @@ from phonebook.errors import bad_request
 from phonebook.rules.constituent_input import read_constituent
 from phonebook.rules.search_terms import SearchTerms, read_terms
 from phonebook.service import constituents as service
+from phonebook.service import versions
+from phonebook.service.constituents import ConstituentView
+from phonebook.service.context import ServiceContext
 
 EXPANDABLE = ("phone_numbers",)
 
@@ -57,12 +61,17 @@ async def list_constituents(request: Request) -> Response:
     return _list(request, SearchTerms())
 
 
+def _one(view: ConstituentView, ctx: ServiceContext) -> Response:
+    """A single constituent, with its ETag for If-Match."""
+    etag = versions.constituent_etag(view)
+    return json_response(shapes.constituent(view, ctx.types), headers={"ETag": etag})
+
+
 async def create_constituent(request: Request) -> Response:
     caller = authorize(request)
     data = read_constituent(await read_json_object(request), creating=True)
     ctx = context_of(request)
-    view = await run_write(request, service.create, ctx, caller, data)
-    return json_response(shapes.constituent(view, ctx.types))
+    return _one(await run_write(request, service.create, ctx, caller, data), ctx)
 
 
 async def search_constituents(request: Request) -> Response:
@@ -73,20 +82,23 @@ async def search_constituents(request: Request) -> Response:
 async def show_constituent(request: Request) -> Response:
     caller = authorize(request)
     ctx = context_of(request)
-    return json_response(shapes.constituent(service.get(ctx, caller, path_id(request)), ctx.types))
+    return _one(service.get(ctx, caller, path_id(request)), ctx)
 
 
 async def update_constituent(request: Request) -> Response:
     caller = authorize(request)
     data = read_constituent(await read_json_object(request), creating=False)
     ctx = context_of(request)
-    view = await run_write(request, service.update, ctx, caller, path_id(request), data)
-    return json_response(shapes.constituent(view, ctx.types))
+    constituent_id, if_match = path_id(request), if_match_of(request)
+    view = await run_write(request, service.update, ctx, caller, constituent_id, data, if_match)
+    return _one(view, ctx)
 
 
 async def delete_constituent(request: Request) -> Response:
     caller = authorize(request)
-    await run_write(request, service.delete, context_of(request), caller, path_id(request))
+    constituent_id, if_match = path_id(request), if_match_of(request)
+    ctx = context_of(request)
+    await run_write(request, service.delete, ctx, caller, constituent_id, if_match)
     return json_response(shapes.deleted())
 
 

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from phonebook.api import shapes
 from phonebook.api.requests import (
     context_of,
+    if_match_of,
     page_of,
     path_id,
     read_json_object,
@@ -20,6 +21,15 @@ from phonebook.auth import authorize
 from phonebook.rules.fields import BodyErrors
 from phonebook.rules.phone_number_input import PhoneNumberInput, read_phone_number
 from phonebook.service import phone_numbers as service
+from phonebook.service import versions
+from phonebook.service.context import ServiceContext
+from phonebook.store.phone_numbers import PhoneNumberRow
+
+
+def _one(row: PhoneNumberRow, ctx: ServiceContext) -> Response:
+    """A single number, with its ETag for If-Match."""
+    etag = versions.number_etag(row)
+    return json_response(shapes.phone_number(row, ctx.types), headers={"ETag": etag})
 
 
 async def _read_input(request: Request) -> PhoneNumberInput:
@@ -46,27 +56,28 @@ async def create_number(request: Request) -> Response:
     ctx = context_of(request)
     constituent_id = path_id(request, "constituent_id")
     row = await run_write(request, service.create, ctx, caller, constituent_id, data)
-    return json_response(shapes.phone_number(row, ctx.types))
+    return _one(row, ctx)
 
 
 async def show_number(request: Request) -> Response:
     caller = authorize(request)
     ctx = context_of(request)
-    row = service.get(ctx, caller, path_id(request))
-    return json_response(shapes.phone_number(row, ctx.types))
+    return _one(service.get(ctx, caller, path_id(request)), ctx)
 
 
 async def update_number(request: Request) -> Response:
     caller = authorize(request)
     data = await _read_input(request)
     ctx = context_of(request)
-    row = await run_write(request, service.update, ctx, caller, path_id(request), data)
-    return json_response(shapes.phone_number(row, ctx.types))
+    number_id, if_match = path_id(request), if_match_of(request)
+    row = await run_write(request, service.update, ctx, caller, number_id, data, if_match)
+    return _one(row, ctx)
 
 
 async def delete_number(request: Request) -> Response:
     caller = authorize(request)
-    await run_write(request, service.delete, context_of(request), caller, path_id(request))
+    number_id, if_match = path_id(request), if_match_of(request)
+    await run_write(request, service.delete, context_of(request), caller, number_id, if_match)
     return json_response(shapes.deleted())
 
 

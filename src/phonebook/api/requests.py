@@ -12,6 +12,7 @@ from phonebook.errors import bad_request, not_found, too_large
 from phonebook.rules.fields import MAX_ID
 from phonebook.rules.paging import Page, read_page
 from phonebook.service.context import ServiceContext
+from phonebook.service.versions import IfMatch
 from phonebook.settings import Settings
 from phonebook.write_lane import WriteLane
 
@@ -40,6 +41,15 @@ def path_id(request: Request, name: str = "id") -> int:
     if not raw.isascii() or not raw.isdigit() or len(raw) > len(str(MAX_ID)) or int(raw) > MAX_ID:
         raise not_found(f"No object has id {raw[:40]}.")
     return int(raw)
+
+
+def if_match_of(request: Request) -> IfMatch:
+    """The strong tags of If-Match; weak ones (W/"...") can never match, so they drop out."""
+    header = request.headers.get("if-match")
+    if header is None:
+        return None
+    tags = (tag.strip() for tag in header.split(","))
+    return frozenset(tag for tag in tags if tag == "*" or tag.startswith('"'))
 
 
 def page_of(request: Request) -> Page:

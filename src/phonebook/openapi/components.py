@@ -75,6 +75,16 @@ def parameters() -> dict[str, Object]:
             ),
             "schema": {"type": "string"},
         },
+        "IfMatch": {
+            "name": "If-Match",
+            "in": "header",
+            "required": False,
+            "description": (
+                "Change the object only if it is still as tagged: one or more ETags from "
+                "earlier answers, comma-separated, or *. Otherwise 412 and nothing changes."
+            ),
+            "schema": {"type": "string"},
+        },
         "q": {
             "name": "q[]",
             "in": "query",
@@ -118,6 +128,12 @@ def _header(description: str) -> Object:
     return {"description": description, "schema": {"type": "string"}}
 
 
+def etag_header() -> Object:
+    return _header(
+        "Strong tag of this object as returned; send it in If-Match to change it safely."
+    )
+
+
 def bad_request(*reasons: str) -> Object:
     """A 400, saying what malformed means for this operation."""
     causes = [*(reason for reason in reasons if reason), "two different API keys in one request"]
@@ -136,6 +152,11 @@ def responses() -> dict[str, Object]:
         "NotFound": _error_response("Not Found: no such object in this account."),
         "Conflict": _error_response(
             "Conflict: the write collided with a concurrent one; retry it."
+        ),
+        "PreconditionFailed": _error_response(
+            "Precondition Failed: If-Match does not name the object as it is now; nothing "
+            "was changed.",
+            {"ETag": _header("The object's current tag.")},
         ),
         "PayloadTooLarge": _error_response("Payload Too Large: the body is over 64 KiB."),
         "UnprocessableEntity": _error_response(

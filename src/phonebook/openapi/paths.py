@@ -10,6 +10,7 @@ from phonebook.openapi.components import (
     API_SECURITY,
     JSON,
     bad_request,
+    etag_header,
     param_ref,
     response_ref,
 )
@@ -17,6 +18,7 @@ from phonebook.openapi.schemas import ref
 
 Object = dict[str, Any]
 
+_SINGLE_OBJECTS = ("PhoneNumber", "Constituent")
 _PAGING = "limit or offset is not an integer >= 0, or limit is 0"
 _BODY = "the body is not JSON, or not a JSON object"
 
@@ -38,6 +40,7 @@ class Op:
     malformed: str = ""
     success_example: Object | None = None
     body_example: Object | None = None
+    conditional: bool = False  # takes If-Match; 412 on a stale tag (CONTRACT §8)
 
 
 def _json(schema_name: str, example: Object | None = None) -> Object:
@@ -49,7 +52,8 @@ def _json(schema_name: str, example: Object | None = None) -> Object:
 
 def _parameters(op: Op) -> list[Object]:
     names = [op.path_id] if op.path_id else []
-    return [param_ref(name) for name in (*names, *op.query, "access_token")]
+    conditional = ["IfMatch"] if op.conditional else []
+    return [param_ref(name) for name in (*names, *op.query, "access_token", *conditional)]
 
 
 def _error_responses(op: Op) -> Object:
@@ -64,6 +68,8 @@ def _error_responses(op: Op) -> Object:
         errors["404"] = response_ref("NotFound")
     if op.writes:
         errors["409"] = response_ref("Conflict")
+    if op.conditional:
+        errors["412"] = response_ref("PreconditionFailed")
     if op.body:
         errors["413"] = response_ref("PayloadTooLarge")
         errors["422"] = response_ref("UnprocessableEntity")
@@ -86,7 +92,9 @@ def _api_operation(op: Op) -> Object:
             "description": "JSON, read as such whatever the declared content type.",
             "content": _json(op.body, op.body_example),
         }
-    ok = {"description": "Ok", "content": _json(op.success, op.success_example)}
+    ok: Object = {"description": "Ok", "content": _json(op.success, op.success_example)}
+    if op.success in _SINGLE_OBJECTS:
+        ok["headers"] = {"ETag": etag_header()}
     operation["responses"] = {"200": ok, **_error_responses(op)}
     return operation
 
@@ -140,6 +148,7 @@ def _phone_number_paths() -> dict[str, Object]:
                 path_id="phone_number_id",
                 body="PhoneNumberUpdateBody",
                 writes=True,
+                conditional=True,
                 success_example=examples.UPDATED_NUMBER,
                 body_example={"phone_number_type_id": 2},
             ),
@@ -151,6 +160,7 @@ def _phone_number_paths() -> dict[str, Object]:
                 success="DeleteResult",
                 path_id="phone_number_id",
                 writes=True,
+                conditional=True,
                 success_example=examples.DELETED,
             ),
         },
@@ -212,6 +222,7 @@ def _constituent_paths() -> dict[str, Object]:
                 path_id="constituent_path_id",
                 body="ConstituentUpdateBody",
                 writes=True,
+                conditional=True,
             ),
             "delete": Op(
                 "deleteConstituent",
@@ -221,6 +232,7 @@ def _constituent_paths() -> dict[str, Object]:
                 success="DeleteResult",
                 path_id="constituent_path_id",
                 writes=True,
+                conditional=True,
             ),
         },
     }

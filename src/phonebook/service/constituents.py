@@ -13,7 +13,7 @@ from phonebook.errors import invalid_field, not_found
 from phonebook.rules.constituent_input import NAME_FIELDS, ConstituentInput, missing_name
 from phonebook.rules.paging import Page
 from phonebook.rules.search_terms import SearchTerms
-from phonebook.service import phone_numbers
+from phonebook.service import phone_numbers, versions
 from phonebook.service.context import Caller, ServiceContext
 from phonebook.service.retry import retried
 from phonebook.store import constituents as store
@@ -94,7 +94,11 @@ def create(ctx: ServiceContext, caller: Caller, data: ConstituentInput) -> Const
 
 @retried
 def update(
-    ctx: ServiceContext, caller: Caller, constituent_id: int, data: ConstituentInput
+    ctx: ServiceContext,
+    caller: Caller,
+    constituent_id: int,
+    data: ConstituentInput,
+    if_match: versions.IfMatch = None,
 ) -> ConstituentView:
     """A partial update; one that changes nothing writes nothing."""
     account = caller.account_id
@@ -102,6 +106,10 @@ def update(
         current = store.get(conn, account, constituent_id, lock=True)
         if current is None:
             raise not_found(f"No constituent has id {constituent_id}.")
+        if if_match is not None:
+            versions.check(
+                if_match, versions.constituent_etag(_view(conn, account, constituent_id))
+            )
         before = current._asdict()
         _require_name({**before, **data.values})
         changes = {k: v for k, v in data.values.items() if before[k] != v}
@@ -111,10 +119,15 @@ def update(
 
 
 @retried
-def delete(ctx: ServiceContext, caller: Caller, constituent_id: int) -> None:
+def delete(
+    ctx: ServiceContext, caller: Caller, constituent_id: int, if_match: versions.IfMatch = None
+) -> None:
     """Delete the constituent and its numbers together."""
     with ctx.database.writing() as conn:
         if store.get(conn, caller.account_id, constituent_id, lock=True) is None:
             raise not_found(f"No constituent has id {constituent_id}.")
+        if if_match is not None:
+            view = _view(conn, caller.account_id, constituent_id)
+            versions.check(if_match, versions.constituent_etag(view))
         number_store.delete_for_constituent(conn, caller.account_id, constituent_id)
         store.delete_constituent(conn, caller.account_id, constituent_id)

@@ -13,6 +13,7 @@ from phonebook.rules.fields import FieldError
 from phonebook.rules.numbers import check_number_for_type, normalize
 from phonebook.rules.paging import Page
 from phonebook.rules.phone_number_input import PhoneNumberInput
+from phonebook.service import versions
 from phonebook.service.context import Caller, ServiceContext
 from phonebook.service.retry import retried
 from phonebook.service.types import HOME_TYPE_ID
@@ -87,7 +88,11 @@ def insert_in(
 
 @retried
 def update(
-    ctx: ServiceContext, caller: Caller, number_id: int, data: PhoneNumberInput
+    ctx: ServiceContext,
+    caller: Caller,
+    number_id: int,
+    data: PhoneNumberInput,
+    if_match: versions.IfMatch = None,
 ) -> PhoneNumberRow:
     """Apply a partial update; an update that changes nothing writes nothing."""
     account = caller.account_id
@@ -95,6 +100,7 @@ def update(
         current = store.get(conn, account, number_id, lock=True)
         if current is None:
             raise not_found(f"No phone number has id {number_id}.")
+        versions.check(if_match, versions.number_etag(current))
         changes = _changes(ctx, current, data)
         if not changes:
             return current
@@ -135,7 +141,14 @@ def _check_number(number: str, chosen: TypeRow) -> None:
 
 
 @retried
-def delete(ctx: ServiceContext, caller: Caller, number_id: int) -> None:
+def delete(
+    ctx: ServiceContext, caller: Caller, number_id: int, if_match: versions.IfMatch = None
+) -> None:
     with ctx.database.writing() as conn:
+        if if_match is not None:
+            current = store.get(conn, caller.account_id, number_id, lock=True)
+            if current is None:
+                raise not_found(f"No phone number has id {number_id}.")
+            versions.check(if_match, versions.number_etag(current))
         if not store.delete_number(conn, caller.account_id, number_id):
             raise not_found(f"No phone number has id {number_id}.")
