@@ -84,23 +84,6 @@ def read_page(
     return [PhoneNumberRow._make(row) for row in rows], int(total)
 
 
-def page_for_constituent(
-    conn: Connection, account_id: int, constituent_id: int, limit: int, offset: int
-) -> list[PhoneNumberRow]:
-    params = {
-        "constituent_id": constituent_id,
-        "account_id": account_id,
-        "limit": limit,
-        "offset": offset,
-    }
-    return [PhoneNumberRow._make(row) for row in conn.execute(_PAGE, params)]
-
-
-def count_for_constituent(conn: Connection, account_id: int, constituent_id: int) -> int:
-    params = {"constituent_id": constituent_id, "account_id": account_id}
-    return int(conn.execute(_COUNT, params).scalar_one())
-
-
 def all_for_constituents(
     conn: Connection, account_id: int, constituent_ids: Sequence[int]
 ) -> list[PhoneNumberRow]:
