@@ -94,6 +94,7 @@ def build_app(settings: Settings, database: Database | None = None) -> Starlette
     app.state.keys = KeyCache(settings.key_cache_seconds)
     lane = lane_for(database, settings.database_pool_size)
     app.state.write_lane = lane
+    app.state.idempotency_in_flight = set()
     return app
 
 

@@ -31,7 +31,14 @@ from phonebook.store.tables import accounts, constituents, metadata, phone_numbe
 from tests.conftest import Api
 
 NOW = datetime(2025, 6, 3, 17, 8, 54)
-TABLES = {"accounts", "api_keys", "phone_number_types", "constituents", "phone_numbers"}
+TABLES = {
+    "accounts",
+    "api_keys",
+    "phone_number_types",
+    "constituents",
+    "phone_numbers",
+    "idempotency_keys",
+}
 
 
 # --- helpers: rows written straight through SQLAlchemy Core -------------------

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from phonebook.api import shapes
+from phonebook.api.idempotency import answer_once
 from phonebook.api.requests import (
     context_of,
     if_match_of,
@@ -71,7 +72,9 @@ async def create_constituent(request: Request) -> Response:
     caller = authorize(request)
     data = read_constituent(await read_json_object(request), creating=True)
     ctx = context_of(request)
-    return _one(await run_write(request, service.create, ctx, caller, data), ctx)
+    return await answer_once(
+        request, caller, lambda: service.create(ctx, caller, data), lambda view: _one(view, ctx)
+    )
 
 
 async def search_constituents(request: Request) -> Response:

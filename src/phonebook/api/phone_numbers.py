@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from phonebook.api import shapes
+from phonebook.api.idempotency import answer_once
 from phonebook.api.requests import (
     context_of,
     if_match_of,
@@ -55,8 +56,12 @@ async def create_number(request: Request) -> Response:
     data = await _read_input(request)
     ctx = context_of(request)
     constituent_id = path_id(request, "constituent_id")
-    row = await run_write(request, service.create, ctx, caller, constituent_id, data)
-    return _one(row, ctx)
+    return await answer_once(
+        request,
+        caller,
+        lambda: service.create(ctx, caller, constituent_id, data),
+        lambda row: _one(row, ctx),
+    )
 
 
 async def show_number(request: Request) -> Response:

@@ -60,12 +60,11 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
-async def read_json_object(request: Request) -> dict[str, Any]:
-    """The body as a JSON object, whatever its declared content type (CONTRACT §6).
-
-    Over the size limit: 413, checked before and while reading, so a huge body
-    is never held in memory. Not JSON, or not an object: 400.
-    """
+async def raw_body(request: Request) -> bytes:
+    """The body's bytes, read once with the size limit; 413 before and while reading."""
+    cached: bytes | None = getattr(request.state, "raw_body", None)
+    if cached is not None:
+        return cached
     limit = settings_of(request).max_body_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -77,7 +76,18 @@ async def read_json_object(request: Request) -> dict[str, Any]:
         if size > limit:
             raise too_large(limit)
         chunks.append(chunk)
-    raw = b"".join(chunks)
+    body = b"".join(chunks)
+    request.state.raw_body = body
+    return body
+
+
+async def read_json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, whatever its declared content type (CONTRACT §6).
+
+    Over the size limit: 413, checked before and while reading, so a huge body
+    is never held in memory. Not JSON, or not an object: 400.
+    """
+    raw = await raw_body(request)
     try:
         data = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError):

@@ -46,5 +46,12 @@ def json_response(
     return Response(render(body), status, {**_PRIVATE, **(headers or {})}, JSON_TYPE)
 
 
+def json_bytes_response(
+    content: bytes, status: int, headers: Mapping[str, str] | None = None
+) -> Response:
+    """Already-rendered JSON (a replayed answer)."""
+    return Response(content, status, {**_PRIVATE, **(headers or {})}, JSON_TYPE)
+
+
 def error_response(error: ApiError) -> Response:
     return json_response(error.body(), error.status, error.headers)

@@ -75,6 +75,18 @@ def parameters() -> dict[str, Object]:
             ),
             "schema": {"type": "string"},
         },
+        "IdempotencyKey": {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "description": (
+                "1 to 255 printable ASCII characters (400 otherwise). The same key with the "
+                "same request within 24 hours replays the first answer, status and body, "
+                "with Idempotent-Replayed: true and without writing again; with another "
+                "request: 422; while the first is still running in the same process: 409."
+            ),
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        },
         "IfMatch": {
             "name": "If-Match",
             "in": "header",

@@ -41,6 +41,7 @@ class Op:
     success_example: Object | None = None
     body_example: Object | None = None
     conditional: bool = False  # takes If-Match; 412 on a stale tag (CONTRACT §8)
+    idempotent: bool = False  # takes Idempotency-Key (CONTRACT §8)
 
 
 def _json(schema_name: str, example: Object | None = None) -> Object:
@@ -52,8 +53,8 @@ def _json(schema_name: str, example: Object | None = None) -> Object:
 
 def _parameters(op: Op) -> list[Object]:
     names = [op.path_id] if op.path_id else []
-    conditional = ["IfMatch"] if op.conditional else []
-    return [param_ref(name) for name in (*names, *op.query, "access_token", *conditional)]
+    headers = ["IfMatch"] * op.conditional + ["IdempotencyKey"] * op.idempotent
+    return [param_ref(name) for name in (*names, *op.query, "access_token", *headers)]
 
 
 def _error_responses(op: Op) -> Object:
@@ -124,6 +125,7 @@ def _phone_number_paths() -> dict[str, Object]:
                 path_id="constituent_id",
                 body="PhoneNumberCreateBody",
                 writes=True,
+                idempotent=True,
                 success_example=examples.CREATED_NUMBER,
                 body_example={"number": "222-555-1212"},
             ),
@@ -189,6 +191,7 @@ def _constituent_paths() -> dict[str, Object]:
                 success="Constituent",
                 body="ConstituentCreateBody",
                 writes=True,
+                idempotent=True,
             ),
         },
         "/api/v1/constituents/search": {

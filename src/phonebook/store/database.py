@@ -73,11 +73,12 @@ class Database:
     def group_commit(self) -> Iterator[None]:
         """One transaction that the writing() blocks of this thread join, one commit."""
         with self.writing() as conn:
+            outer = getattr(self._group, "conn", None)  # nested: a savepoint of the outer group
             self._group.conn = conn
             try:
                 yield
             finally:
-                self._group.conn = None
+                self._group.conn = outer
 
     def dispose(self) -> None:
         self.fast.close()

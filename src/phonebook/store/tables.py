@@ -14,6 +14,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -117,5 +118,21 @@ phone_numbers = Table(
         sqlite_where=text("is_preferred"),
         postgresql_where=text("is_preferred"),
     ),
+    sqlite_autoincrement=True,
+)
+
+# Idempotency-Key on POST (CONTRACT §8): the first response to (account, key),
+# written in the same transaction as the write it answered.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer(), nullable=False),
+    Column("response_body", Text(), nullable=False),
+    Column("created_at", DateTime(), nullable=False, index=True),
+    UniqueConstraint("account_id", "key"),
     sqlite_autoincrement=True,
 )
