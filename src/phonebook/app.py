@@ -17,6 +17,7 @@ from phonebook import access_log
 from phonebook.api import constituents, meta, phone_numbers, types
 from phonebook.api.responses import error_response
 from phonebook.errors import ApiError, conflict
+from phonebook.rate_limits import RateLimits
 from phonebook.service.accounts import KeyCache
 from phonebook.service.context import ServiceContext
 from phonebook.settings import Settings, load_settings
@@ -95,6 +96,7 @@ def build_app(settings: Settings, database: Database | None = None) -> Starlette
     lane = lane_for(database, settings.database_pool_size)
     app.state.write_lane = lane
     app.state.idempotency_in_flight = set()
+    app.state.rate_limits = RateLimits(settings)
     return app
 
 

@@ -9,7 +9,8 @@ from typing import Final
 from starlette.requests import Request
 
 from phonebook.api.requests import context_of
-from phonebook.errors import bad_request, forbidden, unauthorized
+from phonebook.errors import ApiError, bad_request, forbidden, unauthorized
+from phonebook.rate_limits import RateLimits
 from phonebook.service.accounts import authenticate
 from phonebook.service.context import Caller
 
@@ -17,12 +18,25 @@ READ_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_KEY_LENGTH: Final = 256
 
 
-def authorize(request: Request) -> Caller:
-    """The caller of this request; 401 without a valid key, 403 for a read-only key writing."""
-    key = presented_key(request)
-    caller = authenticate(context_of(request).database, key, request.app.state.keys)
-    if caller is None:
-        raise unauthorized("The API key is unknown or revoked.")
+async def authorize(request: Request) -> Caller:
+    """The caller of this request; 401 without a valid key, 403 for a read-only key writing.
+
+    A client that keeps failing authentication is answered 429 before its key
+    is even looked at; a valid key over its request allowance, 429 too.
+    """
+    limits: RateLimits = request.app.state.rate_limits
+    client = request.client.host if request.client else "unknown"
+    await limits.check_client(client)
+    try:
+        key = presented_key(request)
+        caller = authenticate(context_of(request).database, key, request.app.state.keys)
+        if caller is None:
+            raise unauthorized("The API key is unknown or revoked.")
+    except ApiError as exc:
+        if exc.status == 401:
+            await limits.record_failure(client)
+        raise
+    await limits.check_key(caller.key_id)
     if caller.read_only and request.method not in READ_METHODS:
         raise forbidden("This API key is read-only; writing needs a read-write key.")
     return caller

@@ -36,6 +36,13 @@ class Settings:
     # Seconds a valid key is remembered per process (0: look it up every time);
     # a key revoked elsewhere stops working within this.
     key_cache_seconds: int = 5
+    # Requests per API key (limits' notation, e.g. "6000/minute"; empty: no limit).
+    rate_limit: str = "6000/minute"
+    # Failed authentications per client address before it is answered 429.
+    auth_failure_limit: str = "60/minute"
+    # Where rate-limit counts live: empty for this process, or redis://host:port/db
+    # to share them across processes and hosts.
+    redis_url: str = ""
     # One log line per request (uvicorn's access log); access_token is redacted.
     access_log: bool = True
 

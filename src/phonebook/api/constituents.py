@@ -47,8 +47,8 @@ def _expand(request: Request) -> bool:
     return "phone_numbers" in wanted
 
 
-def _list(request: Request, terms: SearchTerms) -> Response:
-    caller = authorize(request)
+async def _list(request: Request, terms: SearchTerms) -> Response:
+    caller = await authorize(request)
     ctx, page = context_of(request), page_of(request)
     views, total = service.page(ctx, caller, terms, page, expand=_expand(request))
     items = [shapes.constituent_item(view, ctx.types) for view in views]
@@ -59,7 +59,7 @@ def _list(request: Request, terms: SearchTerms) -> Response:
 
 
 async def list_constituents(request: Request) -> Response:
-    return _list(request, SearchTerms())
+    return await _list(request, SearchTerms())
 
 
 def _one(view: ConstituentView, ctx: ServiceContext) -> Response:
@@ -69,7 +69,7 @@ def _one(view: ConstituentView, ctx: ServiceContext) -> Response:
 
 
 async def create_constituent(request: Request) -> Response:
-    caller = authorize(request)
+    caller = await authorize(request)
     data = read_constituent(await read_json_object(request), creating=True)
     ctx = context_of(request)
     return await answer_once(
@@ -79,17 +79,17 @@ async def create_constituent(request: Request) -> Response:
 
 async def search_constituents(request: Request) -> Response:
     """/constituents/search?q[]=phone_number=TERM (CONTRACT §7)"""
-    return _list(request, read_terms(request.query_params.getlist("q[]")))
+    return await _list(request, read_terms(request.query_params.getlist("q[]")))
 
 
 async def show_constituent(request: Request) -> Response:
-    caller = authorize(request)
+    caller = await authorize(request)
     ctx = context_of(request)
     return _one(service.get(ctx, caller, path_id(request)), ctx)
 
 
 async def update_constituent(request: Request) -> Response:
-    caller = authorize(request)
+    caller = await authorize(request)
     data = read_constituent(await read_json_object(request), creating=False)
     ctx = context_of(request)
     constituent_id, if_match = path_id(request), if_match_of(request)
@@ -98,7 +98,7 @@ async def update_constituent(request: Request) -> Response:
 
 
 async def delete_constituent(request: Request) -> Response:
-    caller = authorize(request)
+    caller = await authorize(request)
     constituent_id, if_match = path_id(request), if_match_of(request)
     ctx = context_of(request)
     await run_write(request, service.delete, ctx, caller, constituent_id, if_match)

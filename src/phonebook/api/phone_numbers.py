@@ -41,7 +41,7 @@ async def _read_input(request: Request) -> PhoneNumberInput:
 
 
 async def list_numbers(request: Request) -> Response:
-    caller = authorize(request)
+    caller = await authorize(request)
     ctx, page = context_of(request), page_of(request)
     rows, total = service.page(ctx, caller, path_id(request, "constituent_id"), page)
     items = [shapes.phone_number_item(row, ctx.types) for row in rows]
@@ -52,7 +52,7 @@ async def list_numbers(request: Request) -> Response:
 
 
 async def create_number(request: Request) -> Response:
-    caller = authorize(request)
+    caller = await authorize(request)
     data = await _read_input(request)
     ctx = context_of(request)
     constituent_id = path_id(request, "constituent_id")
@@ -65,13 +65,13 @@ async def create_number(request: Request) -> Response:
 
 
 async def show_number(request: Request) -> Response:
-    caller = authorize(request)
+    caller = await authorize(request)
     ctx = context_of(request)
     return _one(service.get(ctx, caller, path_id(request)), ctx)
 
 
 async def update_number(request: Request) -> Response:
-    caller = authorize(request)
+    caller = await authorize(request)
     data = await _read_input(request)
     ctx = context_of(request)
     number_id, if_match = path_id(request), if_match_of(request)
@@ -80,7 +80,7 @@ async def update_number(request: Request) -> Response:
 
 
 async def delete_number(request: Request) -> Response:
-    caller = authorize(request)
+    caller = await authorize(request)
     number_id, if_match = path_id(request), if_match_of(request)
     await run_write(request, service.delete, context_of(request), caller, number_id, if_match)
     return json_response(shapes.deleted())

@@ -14,7 +14,7 @@ from phonebook.auth import authorize
 
 async def list_types(request: Request) -> Response:
     """/types/phone_number_types"""
-    authorize(request)
+    await authorize(request)
     page = page_of(request)
     types = context_of(request).types.all
     chosen = types[page.offset : page.offset + page.limit]
