@@ -174,6 +174,16 @@ def responses() -> dict[str, Object]:
         "UnprocessableEntity": _error_response(
             "Unprocessable Entity: well-formed but invalid; errors names each field at fault."
         ),
+        "TooManyRequests": _error_response(
+            "Too Many Requests: this API key used its allowance for the window, or this "
+            "client failed authentication too often.",
+            {
+                **retry,
+                "RateLimit-Limit": _header("Requests allowed in the window."),
+                "RateLimit-Remaining": _header("Requests left in the window."),
+                "RateLimit-Reset": _header("Seconds until the window resets."),
+            },
+        ),
         "ServiceUnavailable": _error_response(
             "Service Unavailable: the database is busy or unreachable; retry shortly.", retry
         ),

@@ -74,6 +74,7 @@ def _error_responses(op: Op) -> Object:
     if op.body:
         errors["413"] = response_ref("PayloadTooLarge")
         errors["422"] = response_ref("UnprocessableEntity")
+    errors["429"] = response_ref("TooManyRequests")
     errors["503"] = response_ref("ServiceUnavailable")
     return errors
 
