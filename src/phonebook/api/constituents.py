@@ -109,7 +109,7 @@ routes = [
     resource("/api/v1/constituents", get=list_constituents, post=create_constituent),
     resource("/api/v1/constituents/search", get=search_constituents),
     resource(
-        "/api/v1/constituents/{id}",
+        "/api/v1/constituents/{id:digits}",
         get=show_constituent,
         patch=update_constituent,
         delete=delete_constituent,

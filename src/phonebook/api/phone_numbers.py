@@ -88,11 +88,14 @@ async def delete_number(request: Request) -> Response:
 
 routes = [
     resource(
-        "/api/v1/constituents/{constituent_id}/phone_numbers",
+        "/api/v1/constituents/{constituent_id:digits}/phone_numbers",
         get=list_numbers,
         post=create_number,
     ),
     resource(
-        "/api/v1/phone_numbers/{id}", get=show_number, patch=update_number, delete=delete_number
+        "/api/v1/phone_numbers/{id:digits}",
+        get=show_number,
+        patch=update_number,
+        delete=delete_number,
     ),
 ]

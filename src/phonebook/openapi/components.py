@@ -15,7 +15,12 @@ JSON: Final = "application/json"
 API_SECURITY: Final[list[Object]] = [{"bearer": []}, {"basic": []}, {"access_token": []}]
 
 # NAME=TERM with a non-blank TERM; [\s\S] spans newlines, which the server also strips.
-_SEARCH_TERM_PATTERN: Final = r"^\s*(" + "|".join(SUPPORTED) + r")\s*=[\s\S]*\S"
+# A phone_number term needs a digit (the app answers 400 without one).
+_SEARCH_TERM_PATTERN: Final = (
+    r"^\s*(phone_number\s*=[\s\S]*\d|("
+    + "|".join(name for name in SUPPORTED if name != "phone_number")
+    + r")\s*=[\s\S]*\S)"
+)
 # A comma-separated list whose only non-blank entries are phone_numbers.
 _EXPAND_PATTERN: Final = r"^\s*(phone_numbers)?\s*(,\s*(phone_numbers)?\s*)*$"
 
@@ -85,7 +90,12 @@ def parameters() -> dict[str, Object]:
                 "with Idempotent-Replayed: true and without writing again; with another "
                 "request: 422; while the first is still running in the same process: 409."
             ),
-            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 255,
+                "pattern": "^[\\x20-\\x7E]+$",
+            },
         },
         "IfMatch": {
             "name": "If-Match",
