@@ -100,6 +100,9 @@ def test_an_unknown_route_is_404(api: Api) -> None:
         ("POST", "/api/v1/phone_numbers/1", {"GET", "PATCH", "DELETE"}),
         ("DELETE", "/api/v1/constituents/1/phone_numbers", {"GET", "POST"}),
         ("POST", "/api/v1/types/phone_number_types", {"GET"}),
+        # "search" is no id: /constituents/{id} must not take these (a fuzzer found it).
+        ("PATCH", "/api/v1/constituents/search", {"GET"}),
+        ("DELETE", "/api/v1/constituents/search", {"GET"}),
     ],
 )
 def test_a_wrong_method_is_405_with_allow(
