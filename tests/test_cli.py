@@ -240,3 +240,13 @@ def test_serve_migrates_a_fresh_file_and_answers(tmp_path: Path) -> None:
         # the exit status is "killed by SIGTERM" after a clean shutdown.
         assert server.process.wait(timeout=10) in {0, -signal.SIGTERM}
     assert "Application shutdown complete" in server.log.read_text()
+
+
+def test_database_may_follow_the_command_name(tmp_path: Path) -> None:
+    """`phonebook migrate --database URL` works as `phonebook --database URL migrate` does."""
+    url = sqlite_url(tmp_path, "after.db")
+    ok(run("migrate", "--database", url, cwd=tmp_path))
+    account_id = ok(run("accounts", "create", "Late", "--database", url, cwd=tmp_path))[-1]
+    key = ok(run("keys", "create", account_id, "--database", url, cwd=tmp_path))[-1]
+    assert status_of(url, key, "GET", "/api/v1/constituents") == 200
+    assert not (tmp_path / "phonebook.db").exists()

@@ -37,8 +37,26 @@ class _Phonebook(click.Group):
 
 
 def _settings(ctx: click.Context) -> Settings:
-    settings: Settings = ctx.obj
+    settings: Settings = ctx.find_root().obj
     return settings
+
+
+def _use_database(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        root = ctx.find_root()
+        root.obj = _settings(ctx).with_overrides(database_url=value)
+
+
+# Every command also takes --database after its name (`phonebook serve --database URL`),
+# as well as before it (`phonebook --database URL serve`).
+database_option = click.option(
+    "--database",
+    metavar="URL",
+    expose_value=False,
+    is_eager=True,
+    callback=_use_database,
+    help="SQLAlchemy URL; default $PHONEBOOK_DATABASE_URL, else sqlite:///phonebook.db.",
+)
 
 
 def _database(ctx: click.Context) -> Database:
@@ -62,6 +80,7 @@ def cli(ctx: click.Context, database: str | None) -> None:
 @click.option("--port", type=int, help="Port to listen on (default 8000).")
 @click.option("--workers", type=click.IntRange(min=1), help="Server processes (default 1).")
 @click.option("--access-log/--no-access-log", default=None, help="Log each request (default on).")
+@database_option
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -108,6 +127,7 @@ def serve(
 
 
 @cli.command()
+@database_option
 @click.pass_context
 def migrate(ctx: click.Context) -> None:
     """Bring the database schema to the current revision."""
@@ -123,6 +143,7 @@ def accounts_group() -> None:
 
 @accounts_group.command("create")
 @click.argument("name")
+@database_option
 @click.pass_context
 def accounts_create(ctx: click.Context, name: str) -> None:
     """Create an account; prints its id as the last line."""
@@ -140,6 +161,7 @@ def keys_group() -> None:
 @click.argument("account_id", type=int)
 @click.option("--read-only", is_flag=True, help="The key may only read.")
 @click.option("--label", default="", help="A note to tell keys apart.")
+@database_option
 @click.pass_context
 def keys_create(ctx: click.Context, account_id: int, read_only: bool, label: str) -> None:
     """Create an API key; prints it as the last line. It is shown only once."""
@@ -153,6 +175,7 @@ def keys_create(ctx: click.Context, account_id: int, read_only: bool, label: str
 
 @keys_group.command("revoke")
 @click.argument("key")
+@database_option
 @click.pass_context
 def keys_revoke(ctx: click.Context, key: str) -> None:
     """Revoke an API key."""
@@ -163,6 +186,7 @@ def keys_revoke(ctx: click.Context, key: str) -> None:
 
 @cli.command("demo")
 @click.option("--base-url", default="http://127.0.0.1:8000", help="Where the server will listen.")
+@database_option
 @click.pass_context
 def demo_command(ctx: click.Context, base_url: str) -> None:
     """Ensure a demo account and constituent; print a fresh demo key and a curl line."""
@@ -182,6 +206,7 @@ def demo_command(ctx: click.Context, base_url: str) -> None:
 @click.option("--constituents", type=click.IntRange(min=0), default=10_000, show_default=True)
 @click.option("--numbers", type=click.IntRange(min=0), default=30_000, show_default=True)
 @click.option("--account", "account_name", default="Seed", show_default=True)
+@database_option
 @click.pass_context
 def seed_command(ctx: click.Context, constituents: int, numbers: int, account_name: str) -> None:
     """Load a realistic data set into a new account; prints its id as the last line."""
