@@ -70,12 +70,18 @@ class KeyCache:
 
 
 def authenticate(database: Database, key: str, cache: KeyCache | None = None) -> Caller | None:
-    """The caller a key stands for, or None when it is unknown or revoked.
+    """The caller a key stands for, or None when it is unknown or revoked."""
+    return authenticate_hash(database, hash_key(key), cache)
+
+
+def authenticate_hash(
+    database: Database, key_hash: str, cache: KeyCache | None = None
+) -> Caller | None:
+    """authenticate, given the key's hash.
 
     The lookup is by hash on a unique index, so timing reveals nothing about
     how much of a guessed key was right.
     """
-    key_hash = hash_key(key)
     cached = cache.get(key_hash) if cache else None
     if cached is not None:
         return cached
