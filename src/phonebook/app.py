@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from phonebook import access_log
-from phonebook.api import constituents, meta, phone_numbers, types
+from phonebook.api import constituents, history, meta, phone_numbers, types
 from phonebook.api.responses import error_response
 from phonebook.errors import ApiError, conflict
 from phonebook.rate_limits import RateLimits
@@ -72,6 +72,8 @@ async def _unexpected(_request: Request, exc: Exception) -> Response:
 def build_app(settings: Settings, database: Database | None = None) -> Starlette:
     """The app for settings; the database must already be migrated."""
     database = database or Database.from_settings(settings)
+    # Requests only: migrations and CLI commands ran, or run, without a limit.
+    database.limit_statements(settings.statement_timeout_ms)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -80,7 +82,13 @@ def build_app(settings: Settings, database: Database | None = None) -> Starlette
         database.dispose()
 
     app = Starlette(
-        routes=[*phone_numbers.routes, *constituents.routes, *types.routes, *meta.routes],
+        routes=[
+            *phone_numbers.routes,
+            *constituents.routes,
+            *history.routes,
+            *types.routes,
+            *meta.routes,
+        ],
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,

@@ -1,4 +1,4 @@
-"""The phonebook command: serve, migrate, accounts, keys, demo."""
+"""The phonebook command: serve, migrate, accounts, keys, demo, seed, audit, restore."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import sys
 from typing import Any
 
 import click
+import orjson
 from sqlalchemy.exc import SQLAlchemyError
 
 from phonebook.errors import ApiError
-from phonebook.service import accounts, demo
+from phonebook.service import accounts, audit, demo, phone_numbers
 from phonebook.service import seed as seeding
+from phonebook.service.context import Caller, ServiceContext
 from phonebook.settings import Settings, as_environ, load_settings
 from phonebook.store import migrate as migrations
 from phonebook.store.database import (
@@ -223,6 +225,47 @@ def seed_command(ctx: click.Context, constituents: int, numbers: int, account_na
         f"{result.first_number_id}..{result.first_number_id + result.numbers - 1}"
     )
     click.echo(result.account_id)
+
+
+@cli.command("audit")
+@click.option("--account", "account_id", type=int, help="Only this account's events.")
+@click.option("--number", "number_id", type=int, help="Only this phone number's events.")
+@click.option("--constituent", "constituent_id", type=int, help="Only this constituent's events.")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@database_option
+@click.pass_context
+def audit_command(
+    ctx: click.Context,
+    account_id: int | None,
+    number_id: int | None,
+    constituent_id: int | None,
+    limit: int,
+) -> None:
+    """Print the latest audit events, oldest first, one JSON object per line."""
+    if number_id is not None and constituent_id is not None:
+        raise click.UsageError("give --number or --constituent, not both")
+    entity, entity_id = None, None
+    if number_id is not None:
+        entity, entity_id = audit.PHONE_NUMBER, number_id
+    elif constituent_id is not None:
+        entity, entity_id = audit.CONSTITUENT, constituent_id
+    events = audit.recent(
+        _database(ctx), account_id=account_id, entity=entity, entity_id=entity_id, limit=limit
+    )
+    for event in events:
+        click.echo(orjson.dumps(audit.as_record(event)).decode())
+
+
+@cli.command("restore")
+@click.argument("number_id", type=int)
+@click.option("--account", "account_id", type=int, required=True, help="The number's account.")
+@database_option
+@click.pass_context
+def restore_command(ctx: click.Context, number_id: int, account_id: int) -> None:
+    """Restore a deleted phone number from the audit trail, with its id."""
+    context = ServiceContext.open(_database(ctx))
+    restored = phone_numbers.restore(context, Caller.operator(account_id), number_id)
+    click.echo(f"restored phone number {restored.id} of constituent {restored.constituent_id}")
 
 
 def main() -> None:

@@ -4,13 +4,13 @@ Two layers are exercised: the service functions called from threads that each
 own a Database (so each has its own engine and SQLite connection on one file),
 and the real server process hit by concurrent HTTP clients.
 
-What would fail if clear_preferred were removed (or stopped clearing): the
+What would fail if clearing the preferred flag were removed (or stopped clearing): the
 second "make this one preferred" on a constituent would collide with the
 partial unique index uq_phone_numbers_one_preferred, so a thread would raise
 IntegrityError (service level) or a request would answer 409 (HTTP level);
 without that index too, the final count of preferred numbers would exceed one.
 The *_is_caught tests below prove the checks see exactly that, by turning
-clear_preferred into a no-op.
+store.preferred into "none found".
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from phonebook.service import accounts, constituents, phone_numbers
 from phonebook.service.context import Caller, ServiceContext
 from phonebook.store import phone_numbers as number_store
 from phonebook.store.database import Database
+from phonebook.store.phone_numbers import PhoneNumberRow
 from phonebook.store.tables import phone_numbers as numbers_table
 from tests.server_process import serving
 
@@ -195,10 +195,12 @@ def test_one_preferred_number_under_concurrent_service_writers(
 def without_clear_preferred(monkeypatch: pytest.MonkeyPatch) -> None:
     """Break the rule on purpose: making a number preferred no longer clears the others."""
 
-    def keep_all(conn: Connection, constituent_id: int, keep_id: int | None, now: datetime) -> None:
-        return None
+    def none_preferred(
+        conn: Connection, constituent_id: int, except_id: int | None = None
+    ) -> list[PhoneNumberRow]:
+        return []
 
-    monkeypatch.setattr(number_store, "clear_preferred", keep_all)
+    monkeypatch.setattr(number_store, "preferred", none_preferred)
 
 
 @pytest.mark.usefixtures("without_clear_preferred")
@@ -313,10 +315,10 @@ def test_one_preferred_number_under_concurrent_http_writers(
     assert len(items) == len(target.number_ids) + HTTP_REQUESTS // 5
 
 
-# The same server, started by a Python that first turns clear_preferred into a no-op.
+# The same server, started by a Python that first makes store.preferred find nothing to clear.
 _BROKEN_SERVER = (
     "import phonebook.store.phone_numbers as store\n"
-    "store.clear_preferred = lambda *args, **kwargs: None\n"
+    "store.preferred = lambda *args, **kwargs: []\n"
     "from phonebook.cli import main\n"
     "main()\n"
 )

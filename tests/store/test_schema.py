@@ -38,6 +38,7 @@ TABLES = {
     "constituents",
     "phone_numbers",
     "idempotency_keys",
+    "audit_events",
 }
 
 

@@ -86,6 +86,18 @@ async def delete_number(request: Request) -> Response:
     return json_response(shapes.deleted())
 
 
+async def restore_number(request: Request) -> Response:
+    """Beyond LGL: a deleted number back from the audit trail, with its old id."""
+    caller = await authorize(request)
+    ctx, number_id = context_of(request), path_id(request)
+    return await answer_once(
+        request,
+        caller,
+        lambda: service.restore(ctx, caller, number_id),
+        lambda row: _one(row, ctx),
+    )
+
+
 routes = [
     resource(
         "/api/v1/constituents/{constituent_id:digits}/phone_numbers",
@@ -98,4 +110,5 @@ routes = [
         patch=update_number,
         delete=delete_number,
     ),
+    resource("/api/v1/phone_numbers/{id:digits}/restore", post=restore_number),
 ]

@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from phonebook import API_VERSION
 from phonebook.rules.paging import Page
+from phonebook.service.audit import HistoryEvent
 from phonebook.service.constituents import ConstituentView
 from phonebook.service.types import TypeCatalog
 from phonebook.store.constituents import ConstituentRow
@@ -95,6 +96,27 @@ def phone_number_type(row: TypeRow) -> Body:
         "display_name": row.name,
         "code": row.code,
         "ordinal": row.ordinal,
+    }
+
+
+def _state(row: PhoneNumberRow | ConstituentRow | None, types: TypeCatalog) -> Body | None:
+    if row is None:
+        return None
+    if isinstance(row, PhoneNumberRow):
+        return phone_number_item(row, types)
+    return constituent_item(ConstituentView(row), types)
+
+
+def history_event(item: HistoryEvent, types: TypeCatalog) -> Body:
+    """One audit event; before and after in the shape the object had in lists."""
+    event = item.event
+    return {
+        "id": event.id,
+        "action": event.action,
+        "occurred_at": event.occurred_at,
+        "key_id": event.key_id,
+        "before": _state(item.before, types),
+        "after": _state(item.after, types),
     }
 
 

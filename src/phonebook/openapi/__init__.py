@@ -46,6 +46,7 @@ def document() -> dict[str, Any]:
             {"name": "Phone numbers", "description": "LGL's Phone Number Management."},
             {"name": "Constituents", "description": "The LGL subset numbers hang off."},
             {"name": "Types", "description": "Phone number types."},
+            {"name": "Audit trail", "description": "Beyond LGL: who changed what, and restore."},
             {"name": "Service", "description": "Phonebook itself; no API key needed."},
         ],
         "paths": paths(),

@@ -71,7 +71,7 @@ def _error_responses(op: Op) -> Object:
         errors["409"] = response_ref("Conflict")
     if op.conditional:
         errors["412"] = response_ref("PreconditionFailed")
-    if op.body:
+    if op.body or op.idempotent:  # an Idempotency-Key fingerprints the body
         errors["413"] = response_ref("PayloadTooLarge")
         errors["422"] = response_ref("UnprocessableEntity")
     errors["429"] = response_ref("TooManyRequests")
@@ -258,6 +258,54 @@ def _type_paths() -> dict[str, Object]:
     }
 
 
+def _audit_paths() -> dict[str, Object]:
+    """Beyond LGL (CONTRACT §8): the audit trail, and restoring from it."""
+    trail = "Audit trail"
+    return {
+        "/api/v1/phone_numbers/{id}/history": {
+            "get": Op(
+                "getPhoneNumberHistory",
+                trail,
+                "Phone Number history",
+                "Every create, update, delete and restore of the number, oldest first: who "
+                "(key_id; null for the command line), when, and the number before and after. "
+                "Also for a deleted number.",
+                success="PhoneNumberHistory",
+                path_id="phone_number_id",
+                query=("limit", "offset"),
+                malformed=_PAGING,
+            )
+        },
+        "/api/v1/phone_numbers/{id}/restore": {
+            "post": Op(
+                "restorePhoneNumber",
+                trail,
+                "Restore a deleted Phone Number",
+                "Brings the number back as it was deleted, with its id. It is preferred again "
+                "only if its constituent has no preferred number now. 409 if the number is "
+                "not deleted or its constituent is.",
+                success="PhoneNumber",
+                path_id="phone_number_id",
+                writes=True,
+                idempotent=True,
+            )
+        },
+        "/api/v1/constituents/{id}/history": {
+            "get": Op(
+                "getConstituentHistory",
+                trail,
+                "Constituent history",
+                "Every create, update and delete of the constituent's own fields, oldest "
+                "first; its numbers have their own history. Also for a deleted constituent.",
+                success="ConstituentHistory",
+                path_id="constituent_path_id",
+                query=("limit", "offset"),
+                malformed=_PAGING,
+            )
+        },
+    }
+
+
 def _service_operation(operation_id: str, summary: str, responses: Object) -> Object:
     """A route about the service itself: no API key."""
     return {
@@ -302,7 +350,7 @@ def _meta_paths() -> dict[str, Object]:
 
 def paths() -> dict[str, Object]:
     """The paths object: every route, every method it serves."""
-    api = {**_phone_number_paths(), **_constituent_paths(), **_type_paths()}
+    api = {**_phone_number_paths(), **_constituent_paths(), **_type_paths(), **_audit_paths()}
     built = {
         path: {method: _api_operation(op) for method, op in item.items()}
         for path, item in api.items()

@@ -306,6 +306,24 @@ def _health() -> Schema:
     return _closed({"status": status}, "Whether the database answers.")
 
 
+def _audit_event(state: str, what: str) -> Schema:
+    actions = ["create", "update", "delete", "restore"]
+    return _closed(
+        {
+            "id": _id("Event id; events are listed by it, oldest first."),
+            "action": {"type": "string", "enum": actions},
+            "occurred_at": _timestamp("When the change was committed"),
+            "key_id": {
+                "anyOf": [_id("The API key that made the change."), {"type": "null"}],
+                "description": "The API key that made the change; null for the command line.",
+            },
+            "before": _nullable(ref(state)),
+            "after": _nullable(ref(state)),
+        },
+        f"One change to a {what}: before is null on a create or restore, after on a delete.",
+    )
+
+
 def _with_version(props: dict[str, Schema]) -> dict[str, Schema]:
     return {"api_version": _api_version(), **props}
 
@@ -339,6 +357,10 @@ def component_schemas() -> dict[str, Schema]:
         "ConstituentCreateBody": _constituent_body(creating=True),
         "ConstituentUpdateBody": _constituent_body(creating=False),
         "DeleteResult": _deleted(),
+        "PhoneNumberEvent": _audit_event("PhoneNumberItem", "phone number"),
+        "PhoneNumberHistory": _list("audit_event", "PhoneNumberEvent"),
+        "ConstituentEvent": _audit_event("ConstituentItem", "constituent"),
+        "ConstituentHistory": _list("audit_event", "ConstituentEvent"),
         "Error": _error(),
         "Health": _health(),
     }

@@ -13,7 +13,7 @@ from phonebook.errors import invalid_field, not_found
 from phonebook.rules.constituent_input import NAME_FIELDS, ConstituentInput, missing_name
 from phonebook.rules.paging import Page
 from phonebook.rules.search_terms import SearchTerms
-from phonebook.service import phone_numbers, versions
+from phonebook.service import audit, phone_numbers, versions
 from phonebook.service.context import Caller, ServiceContext
 from phonebook.service.retry import retried
 from phonebook.store import constituents as store
@@ -87,8 +87,12 @@ def create(ctx: ServiceContext, caller: Caller, data: ConstituentInput) -> Const
         new_id = store.insert_constituent(
             conn, account, {**values, "created_at": now, "updated_at": now}
         )
+        created = store.get(conn, account, new_id)
+        audit.record(
+            conn, caller, audit.CONSTITUENT, audit.CREATE, before=None, after=created, now=now
+        )
         for number in numbers:
-            phone_numbers.insert_in(conn, account, new_id, number, now)
+            phone_numbers.insert_in(conn, caller, new_id, number, now)
         return _view(conn, account, new_id)
 
 
@@ -112,9 +116,20 @@ def update(
             )
         before = current._asdict()
         _require_name({**before, **data.values})
-        changes = {k: v for k, v in data.values.items() if before[k] != v}
+        changes: dict[str, Any] = {k: v for k, v in data.values.items() if before[k] != v}
         if changes:
-            store.update_constituent(conn, constituent_id, {**changes, "updated_at": utc_now()})
+            now = utc_now()
+            store.update_constituent(conn, constituent_id, {**changes, "updated_at": now})
+            updated = current._replace(**changes, updated_at=now)
+            audit.record(
+                conn,
+                caller,
+                audit.CONSTITUENT,
+                audit.UPDATE,
+                before=current,
+                after=updated,
+                now=now,
+            )
         return _view(conn, account, constituent_id)
 
 
@@ -123,11 +138,21 @@ def delete(
     ctx: ServiceContext, caller: Caller, constituent_id: int, if_match: versions.IfMatch = None
 ) -> None:
     """Delete the constituent and its numbers together."""
+    account = caller.account_id
     with ctx.database.writing() as conn:
-        if store.get(conn, caller.account_id, constituent_id, lock=True) is None:
+        current = store.get(conn, account, constituent_id, lock=True)
+        if current is None:
             raise not_found(f"No constituent has id {constituent_id}.")
         if if_match is not None:
-            view = _view(conn, caller.account_id, constituent_id)
+            view = _view(conn, account, constituent_id)
             versions.check(if_match, versions.constituent_etag(view))
-        number_store.delete_for_constituent(conn, caller.account_id, constituent_id)
-        store.delete_constituent(conn, caller.account_id, constituent_id)
+        now = utc_now()
+        # Each number's deletion is its own event, so its history ends and it can be restored.
+        for number in number_store.delete_for_constituent(conn, account, constituent_id):
+            audit.record(
+                conn, caller, audit.PHONE_NUMBER, audit.DELETE, before=number, after=None, now=now
+            )
+        store.delete_constituent(conn, account, constituent_id)
+        audit.record(
+            conn, caller, audit.CONSTITUENT, audit.DELETE, before=current, after=None, now=now
+        )

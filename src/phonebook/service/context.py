@@ -12,9 +12,14 @@ from phonebook.store.database import Database
 class Caller:
     """The authenticated key a request acts as."""
 
-    key_id: int
+    key_id: int  # 0 for the operator at the command line: no key, recorded as none
     account_id: int
     read_only: bool
+
+    @classmethod
+    def operator(cls, account_id: int) -> Caller:
+        """Acting on an account from the command line, not through a key."""
+        return cls(key_id=0, account_id=account_id, read_only=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ def prepare(database: Database) -> Demo:
     account_id = accounts.ensure_account(database, DEMO_ACCOUNT)
     key = accounts.replace_labelled_key(database, account_id, DEMO_LABEL)
     ctx = ServiceContext.open(database)
-    caller = Caller(key_id=0, account_id=account_id, read_only=False)
+    caller = Caller.operator(account_id)
     terms = SearchTerms(external_ids=[DEMO_EXTERNAL_ID])
     found, _ = constituents.page(ctx, caller, terms, Page(1, 0), expand=False)
     if found:

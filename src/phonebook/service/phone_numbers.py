@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import Connection
 
 from phonebook.clock import utc_now
-from phonebook.errors import ApiError, invalid_field, not_found
+from phonebook.errors import ApiError, conflict, invalid_field, not_found
 from phonebook.rules.fields import FieldError
 from phonebook.rules.numbers import check_number_for_type, normalize
 from phonebook.rules.paging import Page
 from phonebook.rules.phone_number_input import PhoneNumberInput
-from phonebook.service import versions
+from phonebook.service import audit, versions
 from phonebook.service.context import Caller, ServiceContext
 from phonebook.service.retry import retried
 from phonebook.service.types import HOME_TYPE_ID
@@ -48,12 +48,7 @@ def create(
     with ctx.database.writing() as conn:
         if constituent_store.get(conn, caller.account_id, constituent_id, lock=True) is None:
             raise not_found(f"No constituent has id {constituent_id}.")
-        now = utc_now()
-        new_id = insert_in(conn, caller.account_id, constituent_id, values, now)
-    # The row as stored, without reading it back: the database adds nothing but the id.
-    return PhoneNumberRow(
-        id=new_id, constituent_id=constituent_id, created_at=now, updated_at=now, **values
-    )
+        return insert_in(conn, caller, constituent_id, values, utc_now())
 
 
 def new_number_values(
@@ -77,13 +72,31 @@ def new_number_values(
 
 
 def insert_in(
-    conn: Connection, account_id: int, constituent_id: int, values: dict[str, Any], now: datetime
-) -> int:
+    conn: Connection, caller: Caller, constituent_id: int, values: dict[str, Any], now: datetime
+) -> PhoneNumberRow:
     """Insert a number inside the caller's transaction, keeping one preferred number."""
     if values["is_preferred"]:
-        store.clear_preferred(conn, constituent_id, keep_id=None, now=now)
+        _clear_preferred(conn, caller, constituent_id, except_id=None, now=now)
     row = {**values, "constituent_id": constituent_id, "created_at": now, "updated_at": now}
-    return store.insert_number(conn, account_id, row)
+    new_id = store.insert_number(conn, caller.account_id, row)
+    # The row as stored, without reading it back: the database adds nothing but the id.
+    created = PhoneNumberRow(id=new_id, **row)
+    audit.record(
+        conn, caller, audit.PHONE_NUMBER, audit.CREATE, before=None, after=created, now=now
+    )
+    return created
+
+
+def _clear_preferred(
+    conn: Connection, caller: Caller, constituent_id: int, except_id: int | None, now: datetime
+) -> None:
+    """Unset is_preferred on the constituent's other number: an update of its own."""
+    for other in store.preferred(conn, constituent_id, except_id):
+        cleared = other._replace(is_preferred=False, updated_at=now)
+        store.update_number(conn, other.id, {"is_preferred": False, "updated_at": now})
+        audit.record(
+            conn, caller, audit.PHONE_NUMBER, audit.UPDATE, before=other, after=cleared, now=now
+        )
 
 
 @retried
@@ -107,9 +120,13 @@ def update(
         now = utc_now()
         if changes.get("is_preferred"):
             constituent_store.get(conn, account, current.constituent_id, lock=True)
-            store.clear_preferred(conn, current.constituent_id, keep_id=number_id, now=now)
+            _clear_preferred(conn, caller, current.constituent_id, number_id, now)
         store.update_number(conn, number_id, {**changes, "updated_at": now})
-    return current._replace(**changes, updated_at=now)
+        updated = current._replace(**changes, updated_at=now)
+        audit.record(
+            conn, caller, audit.PHONE_NUMBER, audit.UPDATE, before=current, after=updated, now=now
+        )
+    return updated
 
 
 def _changes(
@@ -145,10 +162,44 @@ def delete(
     ctx: ServiceContext, caller: Caller, number_id: int, if_match: versions.IfMatch = None
 ) -> None:
     with ctx.database.writing() as conn:
-        if if_match is not None:
-            current = store.get(conn, caller.account_id, number_id, lock=True)
-            if current is None:
-                raise not_found(f"No phone number has id {number_id}.")
-            versions.check(if_match, versions.number_etag(current))
-        if not store.delete_number(conn, caller.account_id, number_id):
+        current = store.get(conn, caller.account_id, number_id, lock=True)
+        if current is None:
             raise not_found(f"No phone number has id {number_id}.")
+        versions.check(if_match, versions.number_etag(current))
+        store.delete_number(conn, caller.account_id, number_id)
+        audit.record(
+            conn,
+            caller,
+            audit.PHONE_NUMBER,
+            audit.DELETE,
+            before=current,
+            after=None,
+            now=utc_now(),
+        )
+
+
+@retried
+def restore(ctx: ServiceContext, caller: Caller, number_id: int) -> PhoneNumberRow:
+    """Bring a deleted number back from the audit trail, with its id.
+
+    It comes back preferred only if it was and its constituent has no preferred
+    number now: a choice made since the deletion stands.
+    """
+    account = caller.account_id
+    with ctx.database.writing() as conn:
+        if store.get(conn, account, number_id) is not None:
+            raise conflict(f"Phone number {number_id} is not deleted.")
+        deleted = audit.last_deleted_number(conn, caller, number_id)
+        if deleted is None:
+            raise not_found(f"No deleted phone number has id {number_id}.")
+        owner = deleted.constituent_id
+        if constituent_store.get(conn, account, owner, lock=True) is None:
+            raise conflict(f"Constituent {owner}, which the number belonged to, is deleted.")
+        now = utc_now()
+        preferred = deleted.is_preferred and not store.preferred(conn, owner)
+        restored = deleted._replace(is_preferred=preferred, updated_at=now)
+        store.insert_number(conn, account, restored._asdict())
+        audit.record(
+            conn, caller, audit.PHONE_NUMBER, audit.RESTORE, before=None, after=restored, now=now
+        )
+    return restored

@@ -101,14 +101,10 @@ def all_for_constituents(
 # Writes too are built once; the SET of an UPDATE comes from the parameters given.
 _INSERT = insert(t)
 _UPDATE = update(t).where(t.c.id == bindparam("b_id"))
-_CLEAR_PREFERRED = (
-    update(t)
-    .where(
-        t.c.constituent_id == bindparam("b_constituent_id"),
-        t.c.is_preferred.is_(True),
-        t.c.id != bindparam("b_keep_id"),
-    )
-    .values(is_preferred=False, updated_at=bindparam("b_now"))
+_PREFERRED = select(*_COLUMNS).where(
+    t.c.constituent_id == bindparam("constituent_id"),
+    t.c.is_preferred.is_(True),
+    t.c.id != bindparam("except_id"),
 )
 _DELETE = delete(t).where(t.c.id == bindparam("id"), t.c.account_id == bindparam("account_id"))
 
@@ -121,12 +117,12 @@ def update_number(conn: Connection, number_id: int, values: Mapping[str, Any]) -
     conn.execute(_UPDATE, {"b_id": number_id, **values})
 
 
-def clear_preferred(
-    conn: Connection, constituent_id: int, keep_id: int | None, now: datetime
-) -> None:
-    """Unset is_preferred on the constituent's numbers other than keep_id."""
-    params = {"b_constituent_id": constituent_id, "b_keep_id": keep_id or 0, "b_now": now}
-    conn.execute(_CLEAR_PREFERRED, params)
+def preferred(
+    conn: Connection, constituent_id: int, except_id: int | None = None
+) -> list[PhoneNumberRow]:
+    """The constituent's preferred number (at most one) unless it is except_id."""
+    params = {"constituent_id": constituent_id, "except_id": except_id or 0}
+    return [PhoneNumberRow._make(row) for row in conn.execute(_PREFERRED, params)]
 
 
 def delete_number(conn: Connection, account_id: int, number_id: int) -> bool:
@@ -134,7 +130,13 @@ def delete_number(conn: Connection, account_id: int, number_id: int) -> bool:
     return result.rowcount > 0
 
 
-def delete_for_constituent(conn: Connection, account_id: int, constituent_id: int) -> None:
-    conn.execute(
-        delete(t).where(t.c.constituent_id == constituent_id, t.c.account_id == account_id)
+def delete_for_constituent(
+    conn: Connection, account_id: int, constituent_id: int
+) -> list[PhoneNumberRow]:
+    """Delete the constituent's numbers; the rows as they were, for the audit trail."""
+    query = (
+        delete(t)
+        .where(t.c.constituent_id == constituent_id, t.c.account_id == account_id)
+        .returning(*_COLUMNS)
     )
+    return sorted(PhoneNumberRow._make(row) for row in conn.execute(query))

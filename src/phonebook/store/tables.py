@@ -136,3 +136,24 @@ idempotency_keys = Table(
     UniqueConstraint("account_id", "key"),
     sqlite_autoincrement=True,
 )
+
+# The audit trail (issue 5): each create, update, delete and restore of a number
+# or constituent, written in the transaction of the change it records. States
+# are the row's columns as JSON, so history outlives the row it describes.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    # The api_keys.id that acted; NULL for the command line. No foreign key, so
+    # the record stands whatever later happens to keys.
+    Column("key_id", Id, nullable=True),
+    Column("entity", String(20), nullable=False),
+    Column("entity_id", Id, nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("state_before", Text(), nullable=True),
+    Column("state_after", Text(), nullable=True),
+    Column("occurred_at", DateTime(), nullable=False),
+    Index(None, "account_id", "entity", "entity_id", "id"),
+    sqlite_autoincrement=True,
+)
