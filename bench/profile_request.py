@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("path", help="request path, e.g. /api/v1/phone_numbers/5")
     parser.add_argument("--account", type=int, default=1)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime")
     args = parser.parse_args()
     url = f"sqlite:///{args.database}"
     database = Database(url)
@@ -68,7 +69,7 @@ def main() -> None:
     print(f"{per_request:.1f} us per request; statuses {sorted(set(statuses))}")
     profile = cProfile.Profile()
     profile.runcall(asyncio.run, many(args.requests))
-    pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+    pstats.Stats(profile).sort_stats(args.sort).print_stats(30)
 
 
 if __name__ == "__main__":

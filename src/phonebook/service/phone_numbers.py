@@ -35,9 +35,11 @@ def page(
 ) -> tuple[list[PhoneNumberRow], int]:
     """One page of a constituent's numbers and how many it has in all."""
     account, fast = caller.account_id, ctx.database.fast
-    if not constituent_store.read_exists(fast, account, constituent_id):
+    rows, total = store.read_page(fast, account, constituent_id, wanted.limit, wanted.offset)
+    # Numbers found prove the constituent is the account's; only none needs the check.
+    if not total and not constituent_store.read_exists(fast, account, constituent_id):
         raise not_found(f"No constituent has id {constituent_id}.")
-    return store.read_page(fast, account, constituent_id, wanted.limit, wanted.offset)
+    return rows, total
 
 
 @retried

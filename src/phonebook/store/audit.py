@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, func, insert, select
 
+from phonebook.store import direct
 from phonebook.store.tables import audit_events as t
 
 
@@ -52,7 +53,7 @@ _LATEST = select(*_COLUMNS).where(*_OF_ENTITY).order_by(t.c.id.desc()).limit(1)
 
 
 def append(conn: Connection, event: Mapping[str, Any]) -> None:
-    conn.execute(_INSERT, dict(event))
+    direct.run(conn, _INSERT, event)
 
 
 def page_for(

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from phonebook.rules.search_terms import SearchTerms
+from phonebook.store import direct
 from phonebook.store.database import inserted_id
 from phonebook.store.fast_reads import FastReads
 from phonebook.store.tables import constituents as t
@@ -81,8 +82,8 @@ def get(
     serialises writers).
     """
     query = _BY_ID_LOCKED if lock else _BY_ID
-    row = conn.execute(query, {"id": constituent_id, "account_id": account_id}).first()
-    return None if row is None else ConstituentRow._make(row)
+    found = direct.rows(conn, query, {"id": constituent_id, "account_id": account_id})
+    return ConstituentRow._make(found[0]) if found else None
 
 
 _EXISTS = select(t.c.id).where(t.c.id == bindparam("id"), t.c.account_id == bindparam("account_id"))

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
-from phonebook.store.database import inserted_id
+from phonebook.store import direct
 from phonebook.store.fast_reads import FastReads
 from phonebook.store.tables import phone_numbers as t
 
@@ -64,8 +64,8 @@ def get(
 ) -> PhoneNumberRow | None:
     """One number; lock=True holds its row until the transaction ends (PostgreSQL)."""
     query = _BY_ID_LOCKED if lock else _BY_ID
-    row = conn.execute(query, {"id": number_id, "account_id": account_id}).first()
-    return None if row is None else PhoneNumberRow._make(row)
+    found = direct.rows(conn, query, {"id": number_id, "account_id": account_id})
+    return PhoneNumberRow._make(found[0]) if found else None
 
 
 def read(fast: FastReads, account_id: int, number_id: int) -> PhoneNumberRow | None:
@@ -77,11 +77,16 @@ def read(fast: FastReads, account_id: int, number_id: int) -> PhoneNumberRow | N
 def read_page(
     fast: FastReads, account_id: int, constituent_id: int, limit: int, offset: int
 ) -> tuple[list[PhoneNumberRow], int]:
-    """One page of a constituent's numbers and their total, on the hot path."""
+    """One page of a constituent's numbers and their total, on the hot path.
+
+    One row past the page tells whether a later page exists: when none does,
+    the total follows from the page and the COUNT is skipped.
+    """
     scope = {"constituent_id": constituent_id, "account_id": account_id}
-    rows = fast.rows(_PAGE, {**scope, "limit": limit, "offset": offset})
-    total = len(rows) + offset if 0 < len(rows) < limit else fast.rows(_COUNT, scope)[0][0]
-    return [PhoneNumberRow._make(row) for row in rows], int(total)
+    rows = fast.rows(_PAGE, {**scope, "limit": limit + 1, "offset": offset})
+    last_page = bool(rows) and len(rows) <= limit
+    total = offset + len(rows) if last_page else fast.rows(_COUNT, scope)[0][0]
+    return [PhoneNumberRow._make(row) for row in rows[:limit]], int(total)
 
 
 def all_for_constituents(
@@ -99,7 +104,7 @@ def all_for_constituents(
 
 
 # Writes too are built once; the SET of an UPDATE comes from the parameters given.
-_INSERT = insert(t)
+_INSERT = insert(t).returning(t.c.id)
 _UPDATE = update(t).where(t.c.id == bindparam("b_id"))
 _PREFERRED = select(*_COLUMNS).where(
     t.c.constituent_id == bindparam("constituent_id"),
@@ -110,11 +115,11 @@ _DELETE = delete(t).where(t.c.id == bindparam("id"), t.c.account_id == bindparam
 
 
 def insert_number(conn: Connection, account_id: int, values: Mapping[str, Any]) -> int:
-    return inserted_id(conn.execute(_INSERT, {"account_id": account_id, **values}))
+    return int(direct.rows(conn, _INSERT, {"account_id": account_id, **values})[0][0])
 
 
 def update_number(conn: Connection, number_id: int, values: Mapping[str, Any]) -> None:
-    conn.execute(_UPDATE, {"b_id": number_id, **values})
+    direct.run(conn, _UPDATE, {"b_id": number_id, **values})
 
 
 def preferred(
@@ -122,12 +127,11 @@ def preferred(
 ) -> list[PhoneNumberRow]:
     """The constituent's preferred number (at most one) unless it is except_id."""
     params = {"constituent_id": constituent_id, "except_id": except_id or 0}
-    return [PhoneNumberRow._make(row) for row in conn.execute(_PREFERRED, params)]
+    return [PhoneNumberRow._make(row) for row in direct.rows(conn, _PREFERRED, params)]
 
 
 def delete_number(conn: Connection, account_id: int, number_id: int) -> bool:
-    result = conn.execute(_DELETE, {"id": number_id, "account_id": account_id})
-    return result.rowcount > 0
+    return direct.run(conn, _DELETE, {"id": number_id, "account_id": account_id}) > 0
 
 
 def delete_for_constituent(
