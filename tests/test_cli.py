@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2
@@ -18,6 +22,7 @@ from phonebook.settings import Settings
 from phonebook.store import migrate
 from phonebook.store.accounts import account_exists
 from phonebook.store.database import Database
+from tests.conftest import Api
 from tests.server_process import PHONEBOOK, clean_env, serving
 
 COMMAND_TIMEOUT_S = 60
@@ -85,6 +90,8 @@ def status_of(url: str, key: str, method: str, path: str, body: object = None) -
         ["keys", "create"],
         ["keys", "revoke"],
         ["demo"],
+        ["audit"],
+        ["restore"],
     ],
     ids=lambda command: " ".join(command) or "phonebook",
 )
@@ -250,3 +257,259 @@ def test_database_may_follow_the_command_name(tmp_path: Path) -> None:
     key = ok(run("keys", "create", account_id, "--database", url, cwd=tmp_path))[-1]
     assert status_of(url, key, "GET", "/api/v1/constituents") == 200
     assert not (tmp_path / "phonebook.db").exists()
+
+
+# --- audit and restore ---
+
+EVENT_RECORD_KEYS = [
+    "id",
+    "account_id",
+    "key_id",
+    "entity",
+    "entity_id",
+    "action",
+    "occurred_at",
+    "before",
+    "after",
+]
+NUMBER_COLUMNS = {
+    "id",
+    "constituent_id",
+    "number",
+    "phone_number_type_id",
+    "is_preferred",
+    "not_current",
+    "normalized_number",
+    "created_at",
+    "updated_at",
+}
+
+
+@dataclass(frozen=True)
+class Audited:
+    """A file where account A made changes through HTTP, and account B one."""
+
+    url: str
+    account_id: int
+    key: str
+    key_id: int
+    other_account_id: int
+    constituent_id: int
+    kept_id: int  # made preferred, still there
+    deleted_id: int  # once preferred, handed over, then deleted
+    other_constituent_id: int
+
+    def call(self, method: str, path: str, body: object = None) -> Any:
+        """One request to the in-process app with A's key; its JSON body (it must answer 200)."""
+        headers = {"Authorization": f"Bearer {self.key}"}
+        with TestClient(build_app(Settings(database_url=self.url))) as client:
+            response = client.request(method, path, headers=headers, json=body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture
+def audited(tmp_path: Path) -> Audited:
+    url, key = new_key(tmp_path)
+    database = Database(url)
+    try:
+        caller = accounts.authenticate(database, key)
+        assert caller is not None
+        other_account = accounts.create_account(database, "Beta")
+        other_key = accounts.create_key(database, other_account, read_only=False)
+    finally:
+        database.dispose()
+    with TestClient(build_app(Settings(database_url=url))) as client:
+
+        def call(method: str, path: str, body: object = None, auth: str = key) -> Any:
+            response = client.request(
+                method, path, headers={"Authorization": f"Bearer {auth}"}, json=body
+            )
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        cid = call("POST", "/api/v1/constituents", {"last_name": "Doe"})["id"]
+        numbers = f"/api/v1/constituents/{cid}/phone_numbers"
+        first = call("POST", numbers, {"number": "555-0100", "is_preferred": True})["id"]
+        second = call("POST", numbers, {"number": "555-0101"})["id"]
+        call("PATCH", f"/api/v1/phone_numbers/{second}", {"is_preferred": True})
+        call("DELETE", f"/api/v1/phone_numbers/{first}")
+        theirs = call("POST", "/api/v1/constituents", {"last_name": "Roe"}, auth=other_key)
+    return Audited(
+        url=url,
+        account_id=caller.account_id,
+        key=key,
+        key_id=caller.key_id,
+        other_account_id=other_account,
+        constituent_id=cid,
+        kept_id=second,
+        deleted_id=first,
+        other_constituent_id=theirs["id"],
+    )
+
+
+def audit_records(audited: Audited, tmp_path: Path, *args: str) -> list[dict[str, Any]]:
+    lines = ok(run("--database", audited.url, "audit", *args, cwd=tmp_path))
+    records: list[dict[str, Any]] = [json.loads(line) for line in lines]
+    return records
+
+
+def summary(records: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
+    return [(r["entity"], r["entity_id"], r["action"]) for r in records]
+
+
+def test_audit_prints_an_accounts_events_oldest_first(audited: Audited, tmp_path: Path) -> None:
+    records = audit_records(audited, tmp_path, "--account", str(audited.account_id))
+    cid, kept, deleted = audited.constituent_id, audited.kept_id, audited.deleted_id
+    assert summary(records) == [
+        ("constituent", cid, "create"),
+        ("phone_number", deleted, "create"),
+        ("phone_number", kept, "create"),
+        ("phone_number", deleted, "update"),  # the handover clears the old preferred one
+        ("phone_number", kept, "update"),
+        ("phone_number", deleted, "delete"),
+    ]
+    for record in records:
+        assert list(record) == EVENT_RECORD_KEYS
+        assert record["account_id"] == audited.account_id
+        assert record["key_id"] == audited.key_id
+        datetime.fromisoformat(record["occurred_at"])
+    ids = [r["id"] for r in records]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+
+    assert records[0]["before"] is None
+    assert records[0]["after"]["last_name"] == "Doe"
+    assert "sort_name" not in records[0]["after"]  # raw columns, not the API shape
+    handover = records[3]
+    assert set(handover["before"]) == set(handover["after"]) == NUMBER_COLUMNS
+    assert (handover["before"]["is_preferred"], handover["after"]["is_preferred"]) == (True, False)
+    assert handover["after"]["constituent_id"] == cid
+    removal = records[5]
+    assert removal["before"] == handover["after"]
+    assert removal["after"] is None
+
+
+def test_audit_filters(audited: Audited, tmp_path: Path) -> None:
+    everything = audit_records(audited, tmp_path)
+    assert {r["account_id"] for r in everything} == {audited.account_id, audited.other_account_id}
+    assert summary(everything)[-1] == ("constituent", audited.other_constituent_id, "create")
+
+    theirs = audit_records(audited, tmp_path, "--account", str(audited.other_account_id))
+    assert summary(theirs) == [("constituent", audited.other_constituent_id, "create")]
+    assert theirs[0]["key_id"] not in (None, audited.key_id)
+
+    number = audit_records(audited, tmp_path, "--number", str(audited.deleted_id))
+    assert [r["action"] for r in number] == ["create", "update", "delete"]
+    assert {r["entity"] for r in number} == {"phone_number"}
+
+    constituent = audit_records(audited, tmp_path, "--constituent", str(audited.constituent_id))
+    assert summary(constituent) == [("constituent", audited.constituent_id, "create")]
+
+    latest = audit_records(audited, tmp_path, "--account", str(audited.account_id), "--limit", "2")
+    assert summary(latest) == [
+        ("phone_number", audited.kept_id, "update"),
+        ("phone_number", audited.deleted_id, "delete"),
+    ]
+    assert audit_records(audited, tmp_path, "--account", "987654") == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--number", "1", "--constituent", "1"], ["--limit", "0"], ["--number", "one"]],
+    ids=["number-and-constituent", "limit-0", "not-an-id"],
+)
+def test_audit_usage_errors(audited: Audited, tmp_path: Path, args: list[str]) -> None:
+    result = run("--database", audited.url, "audit", *args, cwd=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    assert "Usage: phonebook audit" in result.stderr
+
+
+def test_audit_number_and_constituent_together_says_so(audited: Audited, tmp_path: Path) -> None:
+    result = run(
+        "--database", audited.url, "audit", "--number", "1", "--constituent", "2", cwd=tmp_path
+    )
+    assert "not both" in result.stderr
+
+
+def test_restore_brings_a_number_back_as_the_operator(audited: Audited, tmp_path: Path) -> None:
+    number_id, account = audited.deleted_id, str(audited.account_id)
+    lines = ok(
+        run(
+            "--database", audited.url, "restore", str(number_id), "--account", account, cwd=tmp_path
+        )
+    )
+    assert lines == [f"restored phone number {number_id} of constituent {audited.constituent_id}"]
+
+    shown = audited.call("GET", f"/api/v1/phone_numbers/{number_id}")
+    assert (shown["id"], shown["number"], shown["is_preferred"]) == (number_id, "555-0100", False)
+    records = audit_records(audited, tmp_path, "--number", str(number_id))
+    assert [r["action"] for r in records] == ["create", "update", "delete", "restore"]
+    restored = records[-1]
+    assert restored["key_id"] is None  # the command line acts with no key
+    assert restored["account_id"] == audited.account_id
+    assert restored["before"] is None
+    deleted_as = records[-2]["before"]
+    assert {k: v for k, v in restored["after"].items() if k != "updated_at"} == {
+        k: v for k, v in deleted_as.items() if k != "updated_at"
+    }
+
+
+def test_restore_failures_are_one_line(audited: Audited, tmp_path: Path) -> None:
+    def restore(number_id: int, account_id: int) -> str:
+        return failed_with_one_line(
+            run(
+                "--database",
+                audited.url,
+                "restore",
+                str(number_id),
+                "--account",
+                str(account_id),
+                cwd=tmp_path,
+            )
+        )
+
+    assert "not deleted" in restore(audited.kept_id, audited.account_id)
+    assert str(audited.deleted_id) in restore(audited.deleted_id, audited.other_account_id)
+    assert "987654" in restore(987654, audited.account_id)
+    audited.call("DELETE", f"/api/v1/constituents/{audited.constituent_id}")
+    assert str(audited.constituent_id) in restore(audited.deleted_id, audited.account_id)
+    # None of the failures recorded anything.
+    records = audit_records(audited, tmp_path, "--number", str(audited.deleted_id))
+    assert [r["action"] for r in records] == ["create", "update", "delete"]
+
+
+def test_restore_needs_an_account(audited: Audited, tmp_path: Path) -> None:
+    result = run("--database", audited.url, "restore", str(audited.deleted_id), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--account" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_audit_and_restore_on_each_backend(api: Api, database_url: str, tmp_path: Path) -> None:
+    """The same commands against the test database of each backend, changed through HTTP."""
+    cid = api.constituent()
+    number = api.number(cid, is_preferred=True)
+    assert api.delete(f"/api/v1/phone_numbers/{number['id']}").status_code == 200
+    base = ("--database", database_url)
+    lines = ok(
+        run(*base, "restore", str(number["id"]), "--account", str(api.account_id), cwd=tmp_path)
+    )
+    assert lines == [f"restored phone number {number['id']} of constituent {cid}"]
+    shown = api.get(f"/api/v1/phone_numbers/{number['id']}")
+    assert shown.status_code == 200
+    assert shown.json()["is_preferred"] is True
+
+    printed = ok(run(*base, "audit", "--account", str(api.account_id), cwd=tmp_path))
+    records = [json.loads(line) for line in printed]
+    assert [(r["entity"], r["action"], r["key_id"] is None) for r in records] == [
+        ("constituent", "create", False),
+        ("phone_number", "create", False),
+        ("phone_number", "delete", False),
+        ("phone_number", "restore", True),
+    ]
+    history = api.get(f"/api/v1/phone_numbers/{number['id']}/history").json()["items"]
+    assert [item["id"] for item in history] == [r["id"] for r in records[1:]]
+    assert history[-1]["key_id"] is None

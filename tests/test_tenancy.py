@@ -13,12 +13,22 @@ MISSING = 987654321
 
 @pytest.fixture
 def theirs(other_api: Api) -> dict[str, int]:
-    """Account B's constituent and number."""
+    """Account B's constituent and number, and a number and a constituent B has deleted."""
     cid = other_api.constituent(
         first_name="Secret", last_name="Person", external_constituent_id="S"
     )
     number = other_api.number(cid, number="(555) 867-5309", is_preferred=True)
-    return {"constituent": cid, "number": number["id"]}
+    # Deleted, so it has a history and could be restored, but only by B.
+    gone = other_api.number(cid, number="(555) 867-1111")
+    assert other_api.delete(f"/api/v1/phone_numbers/{gone['id']}").status_code == 200
+    gone_cid = other_api.constituent(last_name="Departed")
+    assert other_api.delete(f"/api/v1/constituents/{gone_cid}").status_code == 200
+    return {
+        "constituent": cid,
+        "number": number["id"],
+        "deleted_number": gone["id"],
+        "deleted_constituent": gone_cid,
+    }
 
 
 def same_as_missing(api: Api, method: str, template: str, their_id: int, body: Any) -> None:
@@ -45,6 +55,12 @@ def same_as_missing(api: Api, method: str, template: str, their_id: int, body: A
         ("GET", "/api/v1/constituents/{}", "constituent", None),
         ("PATCH", "/api/v1/constituents/{}", "constituent", b'{"last_name": "Mine"}'),
         ("DELETE", "/api/v1/constituents/{}", "constituent", None),
+        ("GET", "/api/v1/phone_numbers/{}/history", "number", None),
+        ("GET", "/api/v1/phone_numbers/{}/history", "deleted_number", None),
+        ("GET", "/api/v1/constituents/{}/history", "constituent", None),
+        ("GET", "/api/v1/constituents/{}/history", "deleted_constituent", None),
+        ("POST", "/api/v1/phone_numbers/{}/restore", "number", None),
+        ("POST", "/api/v1/phone_numbers/{}/restore", "deleted_number", None),
     ],
 )
 def test_their_ids_answer_like_missing_ones(
@@ -56,10 +72,24 @@ def test_their_ids_answer_like_missing_ones(
     kind: str,
     body: bytes | None,
 ) -> None:
-    before = other_api.get(f"/api/v1/constituents/{theirs['constituent']}").json()
+    before = their_state(other_api, theirs)
     same_as_missing(api, method, template, theirs[kind], body)
-    after = other_api.get(f"/api/v1/constituents/{theirs['constituent']}").json()
-    assert after == before
+    assert their_state(other_api, theirs) == before
+
+
+def their_state(other_api: Api, theirs: dict[str, int]) -> list[Any]:
+    """What B sees of its objects: its constituent, and every history."""
+    shown = [other_api.get(f"/api/v1/constituents/{theirs['constituent']}").json()]
+    for kind, route in [
+        ("constituent", "constituents"),
+        ("deleted_constituent", "constituents"),
+        ("number", "phone_numbers"),
+        ("deleted_number", "phone_numbers"),
+    ]:
+        response = other_api.get(f"/api/v1/{route}/{theirs[kind]}/history")
+        assert response.status_code == 200, response.text
+        shown.append(response.json())
+    return shown
 
 
 def test_lists_and_search_show_only_their_own(api: Api, theirs: dict[str, int]) -> None:
