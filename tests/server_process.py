@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,8 +64,11 @@ def serving(
     log_dir: Path,
     command: Sequence[str] = (str(PHONEBOOK),),
     serve_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
     """`<command> --database URL serve --port P <serve_args>`, yielded once /healthz is 200.
+
+    env: PHONEBOOK_* settings for the server; the outer ones never reach it.
 
     The process is always stopped on the way out (killed if still running).
     Its output goes to a file, so a chatty server never blocks on a full pipe.
@@ -76,7 +79,7 @@ def serving(
         process = subprocess.Popen(  # noqa: S603 - our own entry point, fixed arguments
             [*command, "--database", database_url, "serve", "--port", str(port), *serve_args],
             cwd=log_dir,
-            env=clean_env(),
+            env=clean_env(**(env or {})),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: workers are stopped with it

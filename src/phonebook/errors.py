@@ -81,5 +81,15 @@ def too_large(limit: int) -> ApiError:
     return ApiError(413, "Payload Too Large", f"The request body is over {limit} bytes.")
 
 
+def request_timeout(seconds: float) -> ApiError:
+    """408 for a body not sent in time; `Connection: close`, as RFC 9110 §15.5.9 advises."""
+    return ApiError(
+        408,
+        "Request Timeout",
+        f"The request body did not arrive within {seconds:g} seconds.",
+        headers={"Connection": "close"},
+    )
+
+
 def conflict(description: str) -> ApiError:
     return ApiError(409, "Conflict", description)

@@ -23,6 +23,11 @@ class Settings:
     port: int = 8000
     # CONTRACT §6: bodies over 64 KiB answer 413.
     max_body_bytes: int = 64 * 1024
+    # Seconds a client has to send a request's whole body before 408 (0: no limit).
+    body_timeout_seconds: float = 10.0
+    # Milliseconds one SQL statement of a request may run before it is cancelled
+    # and answered 503 (0: no limit). CLI commands and migrations are not limited.
+    statement_timeout_ms: int = 5000
     # CONTRACT §5: limit is clamped to this.
     max_page_limit: int = 100
     # Absolute base for next_link; when empty, the request's own scheme and host.
@@ -67,6 +72,11 @@ def _coerce(name: str, raw: str, default: Any) -> Any:
             return int(raw)
         except ValueError:
             raise ValueError(f"PHONEBOOK_{name.upper()} must be an integer, got {raw!r}") from None
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"PHONEBOOK_{name.upper()} must be a number, got {raw!r}") from None
     return raw
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NoReturn, TypeVar
 
 from starlette.requests import Request
 
-from phonebook.errors import bad_request, not_found, too_large
+from phonebook.errors import ApiError, bad_request, not_found, request_timeout, too_large
 from phonebook.rules.fields import MAX_ID
 from phonebook.rules.paging import Page, read_page
 from phonebook.service.context import ServiceContext
@@ -17,6 +18,9 @@ from phonebook.settings import Settings
 from phonebook.write_lane import WriteLane
 
 T = TypeVar("T")
+
+# The deepest valid body is 3 levels (a constituent, its phone_numbers, a number).
+MAX_JSON_DEPTH = 32
 
 
 def context_of(request: Request) -> ServiceContext:
@@ -61,14 +65,31 @@ def _reject_constant(name: str) -> NoReturn:
 
 
 async def raw_body(request: Request) -> bytes:
-    """The body's bytes, read once with the size limit; 413 before and while reading."""
+    """The body's bytes, read once with the size limit and the time limit.
+
+    Over the size limit: 413, before and while reading. Not all sent within
+    body_timeout_seconds: 408, so a client trickling a body cannot hold a
+    request open for ever.
+    """
     cached: bytes | None = getattr(request.state, "raw_body", None)
     if cached is not None:
         return cached
-    limit = settings_of(request).max_body_bytes
+    settings = settings_of(request)
+    limit = settings.max_body_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
+    seconds = settings.body_timeout_seconds
+    try:
+        async with asyncio.timeout(seconds if seconds > 0 else None):
+            body = await _read_within(request, limit)
+    except TimeoutError:
+        raise request_timeout(seconds) from None
+    request.state.raw_body = body
+    return body
+
+
+async def _read_within(request: Request, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -76,22 +97,51 @@ async def raw_body(request: Request) -> bytes:
         if size > limit:
             raise too_large(limit)
         chunks.append(chunk)
-    body = b"".join(chunks)
-    request.state.raw_body = body
-    return body
+    return b"".join(chunks)
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object, whatever its declared content type (CONTRACT §6).
 
     Over the size limit: 413, checked before and while reading, so a huge body
-    is never held in memory. Not JSON, or not an object: 400.
+    is never held in memory; not sent in time: 408. Not JSON, nested deeper than
+    MAX_JSON_DEPTH, or not an object: 400.
     """
     raw = await raw_body(request)
     try:
         data = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
+    except ValueError:
         raise bad_request("The request body is not valid JSON.") from None
+    except RecursionError:  # far deeper than MAX_JSON_DEPTH: the parser ran out of stack
+        raise _too_deep() from None
+    # Counting brackets (strings included) is cheap and bounds the depth from above,
+    # so only a body with many of them is walked.
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _nests_deeper(data, MAX_JSON_DEPTH):
+        raise _too_deep()
     if not isinstance(data, dict):
         raise bad_request("The request body must be a JSON object.")
     return data
+
+
+def _too_deep() -> ApiError:
+    return bad_request(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
+
+
+def _nests_deeper(value: object, limit: int) -> bool:
+    """Whether value has arrays or objects more than limit deep (the outermost is level 1).
+
+    The walk keeps a stack of its own, so no depth can exhaust Python's.
+    """
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[object] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False

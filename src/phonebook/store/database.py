@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from phonebook.settings import Settings
 from phonebook.store.fast_reads import FastReads
@@ -25,14 +26,18 @@ class Database:
     def __init__(self, url: str, *, sqlite_busy_timeout_ms: int = 5000, pool_size: int = 5) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self._statement_limit = _StatementLimit()
         if self.is_sqlite:
-            self.engine: Engine = create_engine(self.url)
-            _configure_sqlite(self.engine, sqlite_busy_timeout_ms)
+            self.engine: Engine = create_engine(
+                self.url, connect_args={"factory": _TimedSqliteConnection}
+            )
+            _configure_sqlite(self.engine, sqlite_busy_timeout_ms, self._statement_limit)
         else:
             # pre_ping: a server restart costs one failed check, not a failed request.
             self.engine = create_engine(
                 self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
+            _configure_postgresql(self.engine, self._statement_limit)
         self.fast = FastReads(self.engine)
         self._group = threading.local()
 
@@ -43,6 +48,15 @@ class Database:
             sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             pool_size=settings.database_pool_size,
         )
+
+    def limit_statements(self, milliseconds: int) -> None:
+        """Cancel any later statement running longer than this (0: no limit).
+
+        The served app sets it (build_app); migrations and CLI commands, which
+        may rightly run long, leave it off. A cancelled statement raises
+        OperationalError: "interrupted" on SQLite, QueryCanceled on PostgreSQL.
+        """
+        self._statement_limit.milliseconds = max(0, int(milliseconds))
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -61,6 +75,7 @@ class Database:
         """
         group: Connection | None = getattr(self._group, "conn", None)
         if group is not None:
+            self._group_intact(group)
             with group.begin_nested():
                 yield group
             return
@@ -79,6 +94,20 @@ class Database:
                 yield
             finally:
                 self._group.conn = outer
+            self._group_intact(conn)
+
+    def _group_intact(self, group: Connection) -> None:
+        """Raise if SQLite rolled back the group's whole transaction.
+
+        An interrupted or failed write (a statement timeout, a full disk) rolls
+        back the whole transaction, not only its savepoint. The use cases before
+        it in the group are then lost, and those after it would run in
+        autocommit: the group must fail as a whole, before anyone is answered.
+        """
+        dbapi = group.connection.dbapi_connection
+        if self.is_sqlite and not getattr(dbapi, "in_transaction", True):
+            reason = sqlite3.OperationalError("a failed statement rolled back the group's writes")
+            raise OperationalError("SAVEPOINT", None, reason)
 
     def dispose(self) -> None:
         self.fast.close()
@@ -89,8 +118,53 @@ def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
-def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
-    """WAL, foreign keys, a busy timeout, durable commits, and explicit BEGINs.
+class _StatementLimit:
+    """How long one statement may run, shared by an engine's connections; 0: no limit."""
+
+    __slots__ = ("milliseconds",)
+
+    def __init__(self) -> None:
+        self.milliseconds = 0
+
+
+# SQLite calls the progress handler every this many virtual-machine instructions
+# of a statement, about a millisecond of work: a primary-key SELECT never gets a
+# call, and a long scan a thousand cheap ones a second.
+_PROGRESS_STEPS = 100_000
+
+
+class _TimedSqliteConnection(sqlite3.Connection):
+    """A sqlite3 connection that interrupts a statement running past its limit.
+
+    SQLite has no statement timeout, and Python's sqlite3 tells nothing when a
+    statement starts; but SQLAlchemy, FastReads and store/direct.py open a
+    cursor for every statement, so cursor() resets the clock. The deadline is set at the
+    statement's first progress call, not its first instruction: the many short
+    statements never read the clock, and a long one is stopped late by that one
+    call's work (about a millisecond). A true answer from progress() interrupts
+    the statement: OperationalError "interrupted".
+    """
+
+    limit: _StatementLimit  # set by the connect hook
+    _deadline: float | None = None
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        self._deadline = None
+        return super().cursor(*args, **kwargs)
+
+    def progress(self) -> bool:
+        milliseconds = self.limit.milliseconds
+        if not milliseconds:
+            return False
+        now = time.monotonic()
+        if self._deadline is None:
+            self._deadline = now + milliseconds / 1000
+            return False
+        return now > self._deadline
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int, limit: _StatementLimit) -> None:
+    """WAL, foreign keys, a busy timeout, durable commits, explicit BEGINs, a statement limit.
 
     pysqlite's own transaction handling defers BEGIN until the first write and
     cannot begin IMMEDIATE, so it is switched off and SQLAlchemy's begin event
@@ -111,6 +185,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         # SQLite's own lower() folds ASCII only; the name search needs "É" -> "é",
         # as PostgreSQL's lower() gives.
         dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+        dbapi_connection.limit = limit
+        dbapi_connection.set_progress_handler(dbapi_connection.progress, _PROGRESS_STEPS)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -118,6 +194,30 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         if options.get(_READ):
             return
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE) else "BEGIN")
+
+
+_STATEMENT_TIMEOUT = "phonebook_statement_timeout_ms"
+
+
+def _configure_postgresql(engine: Engine, limit: _StatementLimit) -> None:
+    """statement_timeout per connection, set (once per connection and value) at checkout.
+
+    Not a connect option: the limit is set after the engine is made (by the app,
+    not by migrations), and a pooled connection must pick up a change.
+    """
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        milliseconds = limit.milliseconds
+        # A new connection keeps the server's own setting until a limit is set.
+        if record.info.get(_STATEMENT_TIMEOUT, 0) == milliseconds:
+            return
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('statement_timeout', %s, false)", (f"{milliseconds}ms",)
+            )
+        dbapi_connection.commit()
+        record.info[_STATEMENT_TIMEOUT] = milliseconds
 
 
 def inserted_id(result: CursorResult[Any]) -> int:

@@ -78,8 +78,13 @@ class FastReads:
         prepared = self.prepare(statement)
         cursor = self._connection().cursor()
         try:
-            cursor.execute(prepared.sql, prepared.parameters(values))
-            rows = cursor.fetchall()
+            try:
+                cursor.execute(prepared.sql, prepared.parameters(values))
+                rows = cursor.fetchall()
+            finally:
+                # Before _drop: a cursor of a closed sqlite3 connection cannot close,
+                # and its ProgrammingError would hide the real error (a 500, not a 503).
+                cursor.close()
         except self.engine.dialect.loaded_dbapi.Error as exc:
             self._drop()
             # The same exception classes SQLAlchemy raises, so callers handle one kind.
@@ -87,8 +92,6 @@ class FastReads:
         except BaseException:
             self._drop()
             raise
-        finally:
-            cursor.close()
         if not prepared.processors:
             return list(rows)
         converted = []
