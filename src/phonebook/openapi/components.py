@@ -180,6 +180,10 @@ def responses() -> dict[str, Object]:
             "was changed.",
             {"ETag": _header("The object's current tag.")},
         ),
+        "RequestTimeout": _error_response(
+            "Request Timeout: the body did not arrive within the server's time "
+            "(PHONEBOOK_BODY_TIMEOUT_SECONDS); the connection is closed.",
+        ),
         "PayloadTooLarge": _error_response("Payload Too Large: the body is over 64 KiB."),
         "UnprocessableEntity": _error_response(
             "Unprocessable Entity: well-formed but invalid; errors names each field at fault."

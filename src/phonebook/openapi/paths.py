@@ -72,11 +72,12 @@ def _error_responses(op: Op) -> Object:
     if op.conditional:
         errors["412"] = response_ref("PreconditionFailed")
     if op.body or op.idempotent:  # an Idempotency-Key fingerprints the body
+        errors["408"] = response_ref("RequestTimeout")
         errors["413"] = response_ref("PayloadTooLarge")
         errors["422"] = response_ref("UnprocessableEntity")
     errors["429"] = response_ref("TooManyRequests")
     errors["503"] = response_ref("ServiceUnavailable")
-    return errors
+    return dict(sorted(errors.items()))
 
 
 def _api_operation(op: Op) -> Object:
