@@ -76,7 +76,7 @@ class Database:
         group: Connection | None = getattr(self._group, "conn", None)
         if group is not None:
             self._group_intact(group)
-            with group.begin_nested():
+            with _savepoint(group):
                 yield group
             return
         with self.engine.connect() as conn:
@@ -112,6 +112,32 @@ class Database:
     def dispose(self) -> None:
         self.fast.close()
         self.engine.dispose()
+
+
+@contextmanager
+def _savepoint(conn: Connection) -> Iterator[None]:
+    """A SAVEPOINT written by hand, on the DBAPI connection.
+
+    Connection.begin_nested() names each savepoint anew and so compiles a fresh
+    statement for each (about 40 us of a 130 us create in the writer thread).
+    One name serves: savepoints nest, and RELEASE or ROLLBACK TO a name acts on
+    the innermost one carrying it.
+    """
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute("SAVEPOINT phonebook_use_case")
+        try:
+            yield
+        except BaseException:
+            try:
+                cursor.execute("ROLLBACK TO SAVEPOINT phonebook_use_case")
+                cursor.execute("RELEASE SAVEPOINT phonebook_use_case")
+            except conn.dialect.loaded_dbapi.Error:
+                pass  # the transaction itself is gone: _group_intact reports that
+            raise
+        cursor.execute("RELEASE SAVEPOINT phonebook_use_case")
+    finally:
+        cursor.close()
 
 
 def _lower(value: object) -> object:
