@@ -26,7 +26,7 @@ from phonebook.store.database import Database
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("database", help="path of a seeded SQLite file")
-    parser.add_argument("path", help="request path, e.g. /api/v1/phone_numbers/5")
+    parser.add_argument("path", help="request path and query, e.g. /api/v1/phone_numbers/5")
     parser.add_argument("--account", type=int, default=1)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime")
@@ -35,12 +35,13 @@ def main() -> None:
     database = Database(url)
     key = accounts.create_key(database, args.account, read_only=False)
     app = build_app(Settings(database_url=url), database)
+    path, _, query = args.path.partition("?")
     scope: dict[str, Any] = {
         "type": "http",
         "method": "GET",
-        "path": args.path,
-        "raw_path": args.path.encode(),
-        "query_string": b"",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
         "root_path": "",
         "headers": [(b"authorization", f"Bearer {key}".encode()), (b"host", b"bench")],
         "scheme": "http",

@@ -513,3 +513,18 @@ def test_audit_and_restore_on_each_backend(api: Api, database_url: str, tmp_path
     history = api.get(f"/api/v1/phone_numbers/{number['id']}/history").json()["items"]
     assert [item["id"] for item in history] == [r["id"] for r in records[1:]]
     assert history[-1]["key_id"] is None
+
+
+def test_restore_constituent_brings_its_numbers_back(audited: Audited, tmp_path: Path) -> None:
+    cid, account = audited.constituent_id, str(audited.account_id)
+    audited.call("DELETE", f"/api/v1/constituents/{cid}")
+    base = ("--database", audited.url, "restore", str(cid), "--account", account)
+    lines = ok(run(*base, "--constituent", cwd=tmp_path))
+    assert lines == [f"restored constituent {cid} with 1 number(s)"]
+    shown = audited.call("GET", f"/api/v1/constituents/{cid}")
+    assert [n["id"] for n in shown["phone_numbers"]] == [audited.kept_id]
+    records = audit_records(audited, tmp_path, "--constituent", str(cid))
+    assert [r["action"] for r in records][-2:] == ["delete", "restore"]
+    assert records[-2]["before"]["deleted_phone_number_ids"] == [audited.kept_id]
+    again = failed_with_one_line(run(*base, "--constituent", cwd=tmp_path))
+    assert "not deleted" in again

@@ -142,7 +142,7 @@ def test_path_parameters_match_the_path(spec: Spec) -> None:
 
 def api_operations(spec: Spec) -> list[tuple[str, str, Spec]]:
     found = [op for op in operations(spec) if op[0].startswith("/api/v1/")]
-    assert len(found) == 15  # LGL's 12, plus history (2) and restore
+    assert len(found) == 16  # LGL's 12, plus history and restore for numbers and constituents
     return found
 
 

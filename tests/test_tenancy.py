@@ -61,6 +61,8 @@ def same_as_missing(api: Api, method: str, template: str, their_id: int, body: A
         ("GET", "/api/v1/constituents/{}/history", "deleted_constituent", None),
         ("POST", "/api/v1/phone_numbers/{}/restore", "number", None),
         ("POST", "/api/v1/phone_numbers/{}/restore", "deleted_number", None),
+        ("POST", "/api/v1/constituents/{}/restore", "constituent", None),
+        ("POST", "/api/v1/constituents/{}/restore", "deleted_constituent", None),
     ],
 )
 def test_their_ids_answer_like_missing_ones(

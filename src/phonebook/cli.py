@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from phonebook.errors import ApiError
 from phonebook.service import accounts, audit, demo, phone_numbers
+from phonebook.service import constituents as constituent_service
 from phonebook.service import seed as seeding
 from phonebook.service.context import Caller, ServiceContext
 from phonebook.settings import Settings, as_environ, load_settings
@@ -257,14 +258,27 @@ def audit_command(
 
 
 @cli.command("restore")
-@click.argument("number_id", type=int)
-@click.option("--account", "account_id", type=int, required=True, help="The number's account.")
+@click.argument("object_id", metavar="ID", type=int)
+@click.option("--account", "account_id", type=int, required=True, help="The object's account.")
+@click.option(
+    "--constituent",
+    "is_constituent",
+    is_flag=True,
+    help="ID is a constituent's: it comes back with the numbers deleted with it.",
+)
 @database_option
 @click.pass_context
-def restore_command(ctx: click.Context, number_id: int, account_id: int) -> None:
-    """Restore a deleted phone number from the audit trail, with its id."""
+def restore_command(
+    ctx: click.Context, object_id: int, account_id: int, is_constituent: bool
+) -> None:
+    """Restore a deleted phone number (or constituent) from the audit trail, with its id."""
     context = ServiceContext.open(_database(ctx))
-    restored = phone_numbers.restore(context, Caller.operator(account_id), number_id)
+    operator = Caller.operator(account_id)
+    if is_constituent:
+        view = constituent_service.restore(context, operator, object_id)
+        click.echo(f"restored constituent {view.row.id} with {len(view.numbers or [])} number(s)")
+        return
+    restored = phone_numbers.restore(context, operator, object_id)
     click.echo(f"restored phone number {restored.id} of constituent {restored.constituent_id}")
 
 

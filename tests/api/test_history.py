@@ -619,3 +619,78 @@ def test_restore_answers_an_idempotency_key_once(api: Api, cid: int) -> None:
     assert "Idempotent-Replayed" not in first.headers
     assert actions(number_events(api, nid)) == ["create", "delete", "restore"]
     assert restore(api, nid, headers={"Idempotency-Key": "restore-2"}).status_code == 409
+
+
+# -- restoring a constituent, with the numbers deleted with it -------------------------
+
+
+def restore_constituent(api: Api, constituent_id: int) -> Any:
+    return api.post(f"/api/v1/constituents/{constituent_id}/restore")
+
+
+def test_restore_brings_a_constituent_back_with_its_numbers(api: Api) -> None:
+    cid = api.constituent(first_name="Ada", last_name="Lovelace", external_constituent_id="x-1")
+    home = api.number(cid, number="222-555-0101")["id"]
+    mobile = api.number(cid, number="222-555-0102", phone_type_name="Mobile", is_preferred=True)
+    before = api.get(f"/api/v1/constituents/{cid}").json()
+    assert api.delete(f"/api/v1/constituents/{cid}").status_code == 200
+
+    response = restore_constituent(api, cid)
+    assert response.status_code == 200, response.text
+    restored = response.json()
+    assert restored == api.get(f"/api/v1/constituents/{cid}").json()
+    unchanged = ("updated_at", "phone_numbers")
+    assert {k: v for k, v in restored.items() if k not in unchanged} == {
+        k: v for k, v in before.items() if k not in unchanged
+    }
+    kept = [{k: v for k, v in n.items() if k != "updated_at"} for n in restored["phone_numbers"]]
+    was = [{k: v for k, v in n.items() if k != "updated_at"} for n in before["phone_numbers"]]
+    assert kept == was
+    assert [n["id"] for n in restored["phone_numbers"]] == [home, mobile["id"]]
+    assert response.headers["ETag"] == api.get(f"/api/v1/constituents/{cid}").headers["ETag"]
+    assert actions(constituent_events(api, cid)) == ["create", "delete", "restore"]
+    assert actions(number_events(api, home)) == ["create", "delete", "restore"]
+
+
+def test_a_number_deleted_before_its_constituent_stays_deleted(api: Api, cid: int) -> None:
+    gone = api.number(cid, number="222-555-0103")["id"]
+    stays = api.number(cid, number="222-555-0104")["id"]
+    assert api.delete(number_path(gone)).status_code == 200
+    assert api.delete(f"/api/v1/constituents/{cid}").status_code == 200
+    assert restore_constituent(api, cid).status_code == 200
+    assert [n["id"] for n in numbers_of(api, cid)] == [stays]
+    assert api.get(number_path(gone)).status_code == 404
+    # Now that its constituent is back, it can be restored on its own.
+    assert restore(api, gone).status_code == 200
+    assert [n["id"] for n in numbers_of(api, cid)] == [gone, stays]
+
+
+def test_restore_of_a_constituent_that_exists_is_409(api: Api, cid: int) -> None:
+    response = restore_constituent(api, cid)
+    assert response.status_code == 409
+    assert actions(constituent_events(api, cid)) == ["create"]
+
+
+def test_restore_of_a_constituent_never_had_is_404(api: Api, other_api: Api) -> None:
+    assert restore_constituent(api, MISSING).status_code == 404
+    theirs = other_api.constituent()
+    assert other_api.delete(f"/api/v1/constituents/{theirs}").status_code == 200
+    assert restore_constituent(api, theirs).status_code == 404
+    assert other_api.get(f"/api/v1/constituents/{theirs}").status_code == 404
+    assert restore_constituent(other_api, theirs).status_code == 200
+
+
+def test_restore_of_a_constituent_with_a_read_only_key_is_403(
+    api: Api, read_only_api: Api, cid: int
+) -> None:
+    assert api.delete(f"/api/v1/constituents/{cid}").status_code == 200
+    assert restore_constituent(read_only_api, cid).status_code == 403
+    assert api.get(f"/api/v1/constituents/{cid}").status_code == 404
+
+
+def test_the_409_for_a_number_names_the_constituent_restore(api: Api, cid: int) -> None:
+    nid = api.number(cid)["id"]
+    assert api.delete(f"/api/v1/constituents/{cid}").status_code == 200
+    response = restore(api, nid)
+    assert response.status_code == 409
+    assert "restore it first" in response.json()["description"]

@@ -105,6 +105,18 @@ async def delete_constituent(request: Request) -> Response:
     return json_response(shapes.deleted())
 
 
+async def restore_constituent(request: Request) -> Response:
+    """Beyond LGL: a deleted constituent and its numbers back from the audit trail."""
+    caller = await authorize(request)
+    ctx, constituent_id = context_of(request), path_id(request)
+    return await answer_once(
+        request,
+        caller,
+        lambda: service.restore(ctx, caller, constituent_id),
+        lambda view: _one(view, ctx),
+    )
+
+
 routes = [
     resource("/api/v1/constituents", get=list_constituents, post=create_constituent),
     resource("/api/v1/constituents/search", get=search_constituents),
@@ -114,4 +126,5 @@ routes = [
         patch=update_constituent,
         delete=delete_constituent,
     ),
+    resource("/api/v1/constituents/{id:digits}/restore", post=restore_constituent),
 ]

@@ -284,9 +284,22 @@ def _audit_paths() -> dict[str, Object]:
                 "Restore a deleted Phone Number",
                 "Brings the number back as it was deleted, with its id. It is preferred again "
                 "only if its constituent has no preferred number now. 409 if the number is "
-                "not deleted or its constituent is.",
+                "not deleted, or if its constituent is (restore the constituent instead).",
                 success="PhoneNumber",
                 path_id="phone_number_id",
+                writes=True,
+                idempotent=True,
+            )
+        },
+        "/api/v1/constituents/{id}/restore": {
+            "post": Op(
+                "restoreConstituent",
+                trail,
+                "Restore a deleted Constituent",
+                "Brings the constituent back as it was deleted, with its id, and the numbers "
+                "deleted with it, with theirs. 409 if the constituent is not deleted.",
+                success="Constituent",
+                path_id="constituent_path_id",
                 writes=True,
                 idempotent=True,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
@@ -29,6 +30,7 @@ DELETE = "delete"
 RESTORE = "restore"
 
 _TIMESTAMPS = ("created_at", "updated_at")
+DELETED_NUMBERS = "deleted_phone_number_ids"  # beside a deleted constituent's columns
 Row = TypeVar("Row", PhoneNumberRow, ConstituentRow)
 
 
@@ -41,8 +43,13 @@ def record(
     before: PhoneNumberRow | ConstituentRow | None,
     after: PhoneNumberRow | ConstituentRow | None,
     now: datetime,
+    deleted_numbers: Sequence[int] = (),
 ) -> None:
-    """Append one event inside the caller's transaction: it commits or vanishes with the change."""
+    """Append one event inside the caller's transaction: it commits or vanishes with the change.
+
+    A constituent's deletion also lists the numbers deleted with it, so a
+    restore can bring them back together.
+    """
     subject = after if after is not None else before
     assert subject is not None, "an event records at least one state"
     store.append(
@@ -53,16 +60,21 @@ def record(
             "entity": entity,
             "entity_id": subject.id,
             "action": action,
-            "state_before": _encode(before),
+            "state_before": _encode(before, deleted_numbers),
             "state_after": _encode(after),
             "occurred_at": now,
         },
     )
 
 
-def _encode(row: NamedTuple | None) -> str | None:
+def _encode(row: NamedTuple | None, deleted_numbers: Sequence[int] = ()) -> str | None:
     # orjson writes datetimes as ISO 8601, which datetime.fromisoformat reads back.
-    return None if row is None else orjson.dumps(row._asdict()).decode()
+    if row is None:
+        return None
+    state = row._asdict()
+    if deleted_numbers:
+        state[DELETED_NUMBERS] = list(deleted_numbers)
+    return orjson.dumps(state).decode()
 
 
 def decode(kind: type[Row], state: str | None) -> Row | None:
@@ -131,6 +143,19 @@ def last_deleted_number(conn: Connection, caller: Caller, number_id: int) -> Pho
     if latest is None or latest.action != DELETE:
         return None
     return decode(PhoneNumberRow, latest.state_before)
+
+
+def last_deleted_constituent(
+    conn: Connection, caller: Caller, constituent_id: int
+) -> tuple[ConstituentRow, list[int]] | None:
+    """The constituent as deleted, and the numbers deleted with it, if that is its latest event."""
+    latest = store.latest_for(conn, caller.account_id, CONSTITUENT, constituent_id)
+    if latest is None or latest.action != DELETE or latest.state_before is None:
+        return None
+    row = decode(ConstituentRow, latest.state_before)
+    assert row is not None
+    numbers: list[int] = orjson.loads(latest.state_before).get(DELETED_NUMBERS, [])
+    return row, numbers
 
 
 def recent(

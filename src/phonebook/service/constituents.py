@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from phonebook.clock import utc_now
-from phonebook.errors import invalid_field, not_found
+from phonebook.errors import conflict, invalid_field, not_found
 from phonebook.rules.constituent_input import NAME_FIELDS, ConstituentInput, missing_name
 from phonebook.rules.paging import Page
 from phonebook.rules.search_terms import SearchTerms
@@ -148,11 +148,44 @@ def delete(
             versions.check(if_match, versions.constituent_etag(view))
         now = utc_now()
         # Each number's deletion is its own event, so its history ends and it can be restored.
-        for number in number_store.delete_for_constituent(conn, account, constituent_id):
+        numbers = number_store.delete_for_constituent(conn, account, constituent_id)
+        for number in numbers:
             audit.record(
                 conn, caller, audit.PHONE_NUMBER, audit.DELETE, before=number, after=None, now=now
             )
         store.delete_constituent(conn, account, constituent_id)
         audit.record(
-            conn, caller, audit.CONSTITUENT, audit.DELETE, before=current, after=None, now=now
+            conn,
+            caller,
+            audit.CONSTITUENT,
+            audit.DELETE,
+            before=current,
+            after=None,
+            now=now,
+            deleted_numbers=[number.id for number in numbers],
         )
+
+
+@retried
+def restore(ctx: ServiceContext, caller: Caller, constituent_id: int) -> ConstituentView:
+    """Bring a deleted constituent back from the audit trail, with its id and the
+    numbers deleted with it."""
+    account = caller.account_id
+    with ctx.database.writing() as conn:
+        if store.get(conn, account, constituent_id) is not None:
+            raise conflict(f"Constituent {constituent_id} is not deleted.")
+        found = audit.last_deleted_constituent(conn, caller, constituent_id)
+        if found is None:
+            raise not_found(f"No deleted constituent has id {constituent_id}.")
+        deleted, number_ids = found
+        now = utc_now()
+        restored = deleted._replace(updated_at=now)
+        store.insert_constituent(conn, account, restored._asdict())
+        audit.record(
+            conn, caller, audit.CONSTITUENT, audit.RESTORE, before=None, after=restored, now=now
+        )
+        for number_id in number_ids:
+            number = audit.last_deleted_number(conn, caller, number_id)
+            if number is not None:
+                phone_numbers.restore_in(conn, caller, number, now)
+        return _view(conn, account, constituent_id)

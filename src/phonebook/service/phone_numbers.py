@@ -182,11 +182,7 @@ def delete(
 
 @retried
 def restore(ctx: ServiceContext, caller: Caller, number_id: int) -> PhoneNumberRow:
-    """Bring a deleted number back from the audit trail, with its id.
-
-    It comes back preferred only if it was and its constituent has no preferred
-    number now: a choice made since the deletion stands.
-    """
+    """Bring a deleted number back from the audit trail, with its id."""
     account = caller.account_id
     with ctx.database.writing() as conn:
         if store.get(conn, account, number_id) is not None:
@@ -196,12 +192,25 @@ def restore(ctx: ServiceContext, caller: Caller, number_id: int) -> PhoneNumberR
             raise not_found(f"No deleted phone number has id {number_id}.")
         owner = deleted.constituent_id
         if constituent_store.get(conn, account, owner, lock=True) is None:
-            raise conflict(f"Constituent {owner}, which the number belonged to, is deleted.")
-        now = utc_now()
-        preferred = deleted.is_preferred and not store.preferred(conn, owner)
-        restored = deleted._replace(is_preferred=preferred, updated_at=now)
-        store.insert_number(conn, account, restored._asdict())
-        audit.record(
-            conn, caller, audit.PHONE_NUMBER, audit.RESTORE, before=None, after=restored, now=now
-        )
+            raise conflict(
+                f"Constituent {owner}, which the number belonged to, is deleted: "
+                "restore it first, and its numbers come back with it."
+            )
+        return restore_in(conn, caller, deleted, utc_now())
+
+
+def restore_in(
+    conn: Connection, caller: Caller, deleted: PhoneNumberRow, now: datetime
+) -> PhoneNumberRow:
+    """Insert a deleted number again, inside the caller's transaction.
+
+    It comes back preferred only if it was and its constituent has no preferred
+    number now: a choice made since the deletion stands.
+    """
+    preferred = deleted.is_preferred and not store.preferred(conn, deleted.constituent_id)
+    restored = deleted._replace(is_preferred=preferred, updated_at=now)
+    store.insert_number(conn, caller.account_id, restored._asdict())
+    audit.record(
+        conn, caller, audit.PHONE_NUMBER, audit.RESTORE, before=None, after=restored, now=now
+    )
     return restored
