@@ -7,7 +7,7 @@ from sqlalchemy import Connection
 
 from phonebook.rules.search_terms import SearchTerms
 from phonebook.service.seed import seed
-from phonebook.store.constituents import search_query
+from phonebook.store.constituents import _PHONE_OWNER_IDS, search_query
 from phonebook.store.database import Database
 from tests.conftest import Api
 
@@ -24,6 +24,36 @@ def test_a_digit_term_is_served_by_an_index(database: Database) -> None:
     seeded = seed(database, "Plan", constituents=5_000, numbers=20_000)
     with database.reading() as conn:
         plan = _plan(conn, seeded.account_id, "5550044")
+    if database.is_sqlite:
+        assert "VIRTUAL TABLE INDEX" in plan, plan
+        assert "SCAN phone_numbers" not in plan.replace("SCAN phone_numbers_digits", ""), plan
+    else:
+        assert "ix_phone_numbers_normalized_number_trgm" in plan, plan
+
+
+def _prepared_plan(conn: Connection, account_id: int, digits: str) -> str:
+    """The plan of the hot path's prepared lookup, with its parameters left unknown."""
+    compiled = _PHONE_OWNER_IDS[conn.dialect.name].compile(conn)
+    sql = str(compiled)
+    if conn.dialect.name == "sqlite":
+        values = {"account_id": account_id, "phrase": f'"{digits}"'}
+        params = tuple(values[name] for name in compiled.positiontup or ())
+        rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
+        return "\n".join(str(row[-1]) for row in rows)
+    # A generic plan is what a statement prepared by the driver may settle on.
+    generic = sql.replace("%(account_id)s", "$1").replace("%(digits)s", "$2")
+    cursor = conn.connection.cursor()  # without parameters, so % is no placeholder
+    cursor.execute("SET plan_cache_mode = force_generic_plan")
+    cursor.execute(f"PREPARE lookup(bigint, text) AS {generic.replace('%%', '%')}")
+    cursor.execute(f"EXPLAIN EXECUTE lookup({int(account_id)}, '{digits}')")
+    return "\n".join(str(row[0]) for row in cursor.fetchall())
+
+
+def test_the_prepared_lookup_is_served_by_an_index(database: Database) -> None:
+    """The hot path's statement, built once with bound parameters, uses the index too."""
+    seeded = seed(database, "Plan", constituents=5_000, numbers=20_000)
+    with database.reading() as conn:
+        plan = _prepared_plan(conn, seeded.account_id, "5550044")
     if database.is_sqlite:
         assert "VIRTUAL TABLE INDEX" in plan, plan
         assert "SCAN phone_numbers" not in plan.replace("SCAN phone_numbers_digits", ""), plan

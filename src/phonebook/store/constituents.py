@@ -26,7 +26,7 @@ from sqlalchemy import (
 from phonebook.rules.search_terms import SearchTerms
 from phonebook.store import direct
 from phonebook.store.database import inserted_id
-from phonebook.store.fast_reads import FastReads
+from phonebook.store.fast_reads import FastReads, id_slot_values, in_id_slots
 from phonebook.store.tables import constituents as t
 from phonebook.store.tables import phone_numbers
 
@@ -155,6 +155,53 @@ def count(conn: Connection, account_id: int, terms: SearchTerms) -> int:
     conditions = _conditions(conn.dialect.name, account_id, terms)
     query = select(func.count()).where(and_(*conditions))
     return int(conn.execute(query).scalar_one())
+
+
+def _phone_owner_ids(dialect: str) -> Select[Any]:
+    """The ids of the account's constituents having a number that contains :digits."""
+    numbers = phone_numbers.c
+    found: ColumnElement[bool]
+    if dialect == "sqlite":
+        matching = select(_digits_index.c.rowid).where(
+            _digits_index.c.phone_numbers_digits.op("MATCH")(bindparam("phrase"))
+        )
+        found = numbers.id.in_(matching)
+    else:
+        found = numbers.normalized_number.contains(bindparam("digits"))
+    owners = select(numbers.constituent_id).where(
+        numbers.account_id == bindparam("account_id"), found
+    )
+    return (
+        select(t.c.id)
+        .where(t.c.account_id == bindparam("account_id"), t.c.id.in_(owners))
+        .order_by(t.c.id)
+    )
+
+
+# The reverse lookup's usual form, one phone term and nothing else, built once per
+# dialect for the hot path: building it per request cost ~400 us of a 450 us lookup.
+_PHONE_OWNER_IDS = {dialect: _phone_owner_ids(dialect) for dialect in ("sqlite", "postgresql")}
+_BY_IDS = select(*_COLUMNS).where(t.c.account_id == bindparam("account_id"), in_id_slots(t.c.id))
+
+
+def is_phone_lookup(terms: SearchTerms) -> bool:
+    """Whether terms are a single phone term an index serves, and nothing else."""
+    digits, others = terms.phone_digits, (*terms.names, *terms.external_ids)
+    return len(digits) == 1 and len(digits[0]) >= TRIGRAM and not others
+
+
+def read_phone_lookup(
+    fast: FastReads, account_id: int, digits: str, limit: int, offset: int
+) -> tuple[list[ConstituentRow], int]:
+    """search_page for is_phone_lookup terms, on the hot path."""
+    query = _PHONE_OWNER_IDS[fast.engine.dialect.name]
+    params = {"account_id": account_id, "digits": digits, "phrase": f'"{digits}"'}
+    ids = [row[0] for row in fast.rows(query, params)]
+    rows: list[ConstituentRow] = []
+    for slots in id_slot_values(ids[offset : offset + limit]):
+        found = fast.rows(_BY_IDS, {"account_id": account_id, **slots})
+        rows.extend(ConstituentRow._make(row) for row in found)
+    return rows, len(ids)
 
 
 def search_page(

@@ -10,11 +10,11 @@ statement sees the latest commit; the server's event loop is one thread.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import ColumnElement, Engine, bindparam
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Select
 
@@ -117,3 +117,22 @@ class FastReads:
             held, self._held = self._held, []
         for conn in held:
             conn.close()
+
+
+# A list of ids cannot be one parameter of a statement compiled once (SQLAlchemy's
+# expanding IN renders per call). A fixed number of slots can: unused ones hold 0,
+# which is never an id.
+ID_SLOTS = 100
+
+
+def in_id_slots(column: ColumnElement[int]) -> ColumnElement[bool]:
+    """column IN (:id_slot_0, ..., :id_slot_99), for a statement built once."""
+    return column.in_([bindparam(f"id_slot_{i}") for i in range(ID_SLOTS)])
+
+
+def id_slot_values(ids: Sequence[int]) -> Iterator[dict[str, int]]:
+    """The slot parameters for ids, ID_SLOTS at a time."""
+    for start in range(0, len(ids), ID_SLOTS):
+        chunk = list(ids[start : start + ID_SLOTS])
+        chunk += [0] * (ID_SLOTS - len(chunk))
+        yield {f"id_slot_{i}": value for i, value in enumerate(chunk)}
