@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
@@ -96,45 +96,43 @@ class HistoryEvent:
     after: PhoneNumberRow | ConstituentRow | None
 
 
+def _history(
+    ctx: ServiceContext,
+    caller: Caller,
+    entity: str,
+    entity_id: int,
+    wanted: Page,
+    kind: type[Row],
+    exists: Callable[[Connection, int, int], object],
+) -> tuple[list[HistoryEvent], int]:
+    account = caller.account_id
+    with ctx.database.reading() as conn:
+        events, total = store.page_for(
+            conn, account, entity, entity_id, wanted.limit, wanted.offset
+        )
+        # An object stored before the trail existed has no events yet, but is there.
+        if total == 0 and exists(conn, account, entity_id) is None:
+            raise not_found(f"No {entity.replace('_', ' ')} has id {entity_id}.")
+    items = [
+        HistoryEvent(e, decode(kind, e.state_before), decode(kind, e.state_after)) for e in events
+    ]
+    return items, total
+
+
 def number_history(
     ctx: ServiceContext, caller: Caller, number_id: int, wanted: Page
 ) -> tuple[list[HistoryEvent], int]:
     """A number's events, oldest first; also once it is deleted."""
-    account = caller.account_id
-    with ctx.database.reading() as conn:
-        events, total = store.page_for(
-            conn, account, PHONE_NUMBER, number_id, wanted.limit, wanted.offset
-        )
-        # A number stored before the trail existed has no events yet, but is there.
-        if total == 0 and number_store.get(conn, account, number_id) is None:
-            raise not_found(f"No phone number has id {number_id}.")
-    items = [
-        HistoryEvent(
-            e, decode(PhoneNumberRow, e.state_before), decode(PhoneNumberRow, e.state_after)
-        )
-        for e in events
-    ]
-    return items, total
+    return _history(ctx, caller, PHONE_NUMBER, number_id, wanted, PhoneNumberRow, number_store.get)
 
 
 def constituent_history(
     ctx: ServiceContext, caller: Caller, constituent_id: int, wanted: Page
 ) -> tuple[list[HistoryEvent], int]:
     """A constituent's own events (its numbers have theirs), oldest first."""
-    account = caller.account_id
-    with ctx.database.reading() as conn:
-        events, total = store.page_for(
-            conn, account, CONSTITUENT, constituent_id, wanted.limit, wanted.offset
-        )
-        if total == 0 and constituent_store.get(conn, account, constituent_id) is None:
-            raise not_found(f"No constituent has id {constituent_id}.")
-    items = [
-        HistoryEvent(
-            e, decode(ConstituentRow, e.state_before), decode(ConstituentRow, e.state_after)
-        )
-        for e in events
-    ]
-    return items, total
+    return _history(
+        ctx, caller, CONSTITUENT, constituent_id, wanted, ConstituentRow, constituent_store.get
+    )
 
 
 def last_deleted_number(conn: Connection, caller: Caller, number_id: int) -> PhoneNumberRow | None:

@@ -18,6 +18,8 @@ from sqlalchemy import Connection, Delete, Insert, Select, Update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
+from phonebook.store.fast_reads import converted
+
 Statement = Select[Any] | Insert | Update | Delete
 Processor = Callable[[Any], Any]
 
@@ -93,15 +95,7 @@ def rows(
         found = cursor.fetchall()
     finally:
         cursor.close()
-    if not compiled.results:
-        return list(found)
-    converted = []
-    for row in found:
-        cells = list(row)
-        for index, process in compiled.results:
-            cells[index] = process(cells[index])
-        converted.append(tuple(cells))
-    return converted
+    return converted(found, compiled.results)
 
 
 def run(conn: Connection, statement: Statement, values: Mapping[str, Any]) -> int:

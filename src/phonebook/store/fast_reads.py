@@ -35,6 +35,21 @@ class Prepared:
         return tuple(values[name] for name in self.positions)
 
 
+def converted(
+    rows: Sequence[tuple[Any, ...]], processors: Sequence[tuple[int, Any]]
+) -> list[tuple[Any, ...]]:
+    """Rows with each (column index, processor) applied: driver values as the types want."""
+    if not processors:
+        return list(rows)
+    result = []
+    for row in rows:
+        cells = list(row)
+        for index, process in processors:
+            cells[index] = process(cells[index])
+        result.append(tuple(cells))
+    return result
+
+
 class FastReads:
     """Thread-held DBAPI connections and statements compiled once per dialect."""
 
@@ -92,15 +107,7 @@ class FastReads:
         except BaseException:
             self._drop()
             raise
-        if not prepared.processors:
-            return list(rows)
-        converted = []
-        for row in rows:
-            cells = list(row)
-            for index, process in prepared.processors:
-                cells[index] = process(cells[index])
-            converted.append(tuple(cells))
-        return converted
+        return converted(rows, prepared.processors)
 
     def _drop(self) -> None:
         """Forget this thread's connection after an error; the next call opens a new one."""
