@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any, NoReturn, TypeVar
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from phonebook.errors import ApiError, bad_request, not_found, request_timeout, too_large
 from phonebook.rules.fields import MAX_ID
@@ -90,14 +90,22 @@ async def raw_body(request: Request) -> bytes:
 
 
 async def _read_within(request: Request, limit: int) -> bytes:
+    # ASGI messages read directly: Request.stream()'s async generator cost about
+    # a tenth of a POST's event-loop time for what is nearly always one message.
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    more = True
+    while more:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise too_large(limit)
         chunks.append(chunk)
-    return b"".join(chunks)
+        more = message.get("more_body", False)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
