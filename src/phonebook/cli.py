@@ -228,6 +228,10 @@ def seed_command(ctx: click.Context, constituents: int, numbers: int, account_na
     click.echo(result.account_id)
 
 
+# Stored times are naive UTC; say so on output (2026-11-27T08:11:18.493326Z).
+_UTC = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
+
+
 @cli.command("audit")
 @click.option("--account", "account_id", type=int, help="Only this account's events.")
 @click.option("--number", "number_id", type=int, help="Only this phone number's events.")
@@ -242,7 +246,7 @@ def audit_command(
     constituent_id: int | None,
     limit: int,
 ) -> None:
-    """Print the latest audit events, oldest first, one JSON object per line."""
+    """Print the latest audit events, oldest first, one JSON object per line (times UTC)."""
     if number_id is not None and constituent_id is not None:
         raise click.UsageError("give --number or --constituent, not both")
     entity, entity_id = None, None
@@ -254,7 +258,7 @@ def audit_command(
         _database(ctx), account_id=account_id, entity=entity, entity_id=entity_id, limit=limit
     )
     for event in events:
-        click.echo(orjson.dumps(audit.as_record(event)).decode())
+        click.echo(orjson.dumps(audit.as_record(event), option=_UTC).decode())
 
 
 @cli.command("restore")
