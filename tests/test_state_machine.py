@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 from hypothesis import HealthCheck, settings
@@ -37,6 +35,21 @@ from hypothesis.stateful import (
 )
 
 from tests.conftest import Api
+from tests.state_machine.bodies import accounts, create_bodies, mostly, patch_bodies, valid_flags
+from tests.state_machine.model import (
+    HOME,
+    Body,
+    ConstituentModel,
+    NumberModel,
+    Parsed,
+    RejectedError,
+    check_number_for_type,
+    digits_of,
+    error_part,
+    invalid_on_its_own,
+    json_of,
+    parse,
+)
 
 # An id no object will ever have in these tests: the reference for "does not exist".
 MISSING: Final = 2**62 + 4242
@@ -59,7 +72,6 @@ DELETED_BODY: Final = {"api_version": "1.0", "result": "success"}
 # Unique external ids let a search pick out one constituent in a shared database.
 RUN: Final = uuid.uuid4().hex[:12]
 _serial = itertools.count()
-
 
 
 class PhonebookMachine(RuleBasedStateMachine):
@@ -166,7 +178,7 @@ class PhonebookMachine(RuleBasedStateMachine):
         while True:
             response = api.get(path, params={"limit": limit, "offset": offset})
             assert response.status_code == 200, response.text
-            page = _json(response)
+            page = json_of(response)
             assert page["total_items"] == len(expected), page
             assert page["items_count"] == len(page["items"]) <= limit
             items += page["items"]
@@ -188,7 +200,7 @@ class PhonebookMachine(RuleBasedStateMachine):
             assert response.status_code == 404, response.text
             return
         assert response.status_code == 200, response.text
-        body = _json(response)
+        body = json_of(response)
         assert body["id"] == constituent_id
         assert body["external_constituent_id"] == person.external_id
         assert body["last_name"] == person.last_name
@@ -206,12 +218,12 @@ class PhonebookMachine(RuleBasedStateMachine):
             assert response.status_code == 404, response.text
             return
         assert response.status_code == 200, response.text
-        self.check_number(_json(response), model, "one")
+        self.check_number(json_of(response), model, "one")
 
     def constituent_count(self, account: int) -> int:
         response = self.apis[account].get("/api/v1/constituents", params={"limit": 1})
         assert response.status_code == 200, response.text
-        return int(_json(response)["total_items"])
+        return int(json_of(response)["total_items"])
 
     # ----------------------------------------------------------------- rules
 
@@ -219,7 +231,7 @@ class PhonebookMachine(RuleBasedStateMachine):
         target=constituents,
         account=accounts,
         name=st.sampled_from(["Doe", "Lovelace", "Zoë"]),
-        embedded=_mostly(st.lists(create_bodies, min_size=1, max_size=3), st.just([]), 2),
+        embedded=mostly(st.lists(create_bodies, min_size=1, max_size=3), st.just([]), 2),
     )
     def create_constituent(
         self, account: int, name: str, embedded: list[Body]
@@ -239,13 +251,13 @@ class PhonebookMachine(RuleBasedStateMachine):
             before = self.constituent_count(account)
             response = self.apis[account].post("/api/v1/constituents", body)
             assert response.status_code == 422, response.text
-            errors = _json(response)["errors"]
+            errors = json_of(response)["errors"]
             assert all(key.startswith("phone_numbers[") for key in errors), errors
             assert self.constituent_count(account) == before, "a rejected create stored something"
             return multiple()
         response = self.apis[account].post("/api/v1/constituents", body)
         assert response.status_code == 200, response.text
-        created = _json(response)
+        created = json_of(response)
         constituent_id = int(created["id"])
         assert constituent_id not in self.people, f"constituent id {constituent_id} reused"
         self.people[constituent_id] = ConstituentModel(constituent_id, account, external_id, name)
@@ -279,7 +291,7 @@ class PhonebookMachine(RuleBasedStateMachine):
             assert response.status_code == 404, response.text
             return multiple()
         assert response.status_code == 200, f"{body} -> {response.text}"
-        created = _json(response)
+        created = json_of(response)
         number_id = self.add_number(constituent, created, parsed)
         self.check_number(created, self.phones[number_id], "one")
         return number_id
@@ -323,7 +335,7 @@ class PhonebookMachine(RuleBasedStateMachine):
             else:
                 model.is_preferred = False
         model.may_move = model.may_move or changed
-        self.check_number(_json(response), model, "one")
+        self.check_number(json_of(response), model, "one")
 
     @rule(number=numbers, value=valid_flags)
     def set_preferred(self, number: int, value: object) -> None:
@@ -340,10 +352,10 @@ class PhonebookMachine(RuleBasedStateMachine):
             assert fetched.status_code == 404, fetched.text
             return
         assert fetched.status_code == 200, fetched.text
-        self.check_number(_json(fetched), model, "one")
-        response = api.patch(f"/api/v1/phone_numbers/{number}", _json(fetched))
+        self.check_number(json_of(fetched), model, "one")
+        response = api.patch(f"/api/v1/phone_numbers/{number}", json_of(fetched))
         assert response.status_code == 200, response.text
-        assert _json(response) == _json(fetched)
+        assert json_of(response) == json_of(fetched)
 
     @rule(number=consumes(numbers))
     def delete_number(self, number: int) -> None:
@@ -354,7 +366,7 @@ class PhonebookMachine(RuleBasedStateMachine):
             assert response.status_code == 404, response.text
             return
         assert response.status_code == 200, response.text
-        assert _json(response) == DELETED_BODY
+        assert json_of(response) == DELETED_BODY
         model.deleted = True
 
     @precondition(lambda self: sum(not p.deleted for p in self.people.values()) >= 2)
@@ -368,7 +380,7 @@ class PhonebookMachine(RuleBasedStateMachine):
             assert response.status_code == 404, response.text
             return
         assert response.status_code == 200, response.text
-        assert _json(response) == DELETED_BODY
+        assert json_of(response) == DELETED_BODY
         person.deleted = True
         for model in self.phones.values():
             if model.constituent_id == constituent:
@@ -395,7 +407,7 @@ class PhonebookMachine(RuleBasedStateMachine):
         for account, api in enumerate(self.apis):
             response = api.get("/api/v1/constituents/search", params=query)
             assert response.status_code == 200, response.text
-            ids = [item["id"] for item in _json(response)["items"]]
+            ids = [item["id"] for item in json_of(response)["items"]]
             mine = account == person.account
             assert ids == ([person.id] if found and mine else []), f"{query} as {account}: {ids}"
 
@@ -415,7 +427,7 @@ class PhonebookMachine(RuleBasedStateMachine):
             return stranger.delete(path)
 
         answer, reference = attempt(number), attempt(MISSING)
-        assert _error_part(answer) == _error_part(reference), (answer.text, reference.text)
+        assert error_part(answer) == error_part(reference), (answer.text, reference.text)
         if action == "patch":
             try:
                 allowed = (404, 422) if invalid_on_its_own(parse(body)) else (404,)
@@ -447,7 +459,7 @@ class PhonebookMachine(RuleBasedStateMachine):
             return actions[action]()
 
         answer, reference = attempt(constituent), attempt(MISSING)
-        assert _error_part(answer) == _error_part(reference), (answer.text, reference.text)
+        assert error_part(answer) == error_part(reference), (answer.text, reference.text)
         assert answer.status_code in ((404, 422) if action == "add" else (404,)), answer.text
         if action == "patch":
             self.check_shown(constituent)  # first_name still unset
