@@ -92,6 +92,7 @@ def status_of(url: str, key: str, method: str, path: str, body: object = None) -
         ["demo"],
         ["audit"],
         ["restore"],
+        ["optimize"],
     ],
     ids=lambda command: " ".join(command) or "phonebook",
 )
@@ -528,3 +529,11 @@ def test_restore_constituent_brings_its_numbers_back(audited: Audited, tmp_path:
     assert records[-2]["before"]["deleted_phone_number_ids"] == [audited.kept_id]
     again = failed_with_one_line(run(*base, "--constituent", cwd=tmp_path))
     assert "not deleted" in again
+
+
+def test_optimize_on_each_backend(api: Api, database_url: str, tmp_path: Path) -> None:
+    cid = api.constituent()
+    api.number(cid, number="(888) 555-0044")
+    assert ok(run("--database", database_url, "optimize", cwd=tmp_path)) == ["optimized"]
+    found = api.get("/api/v1/constituents/search", params={"q[]": "phone_number=5550044"})
+    assert [c["id"] for c in found.json()["items"]] == [cid]

@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy.exc import SQLAlchemyError
 
 from phonebook.errors import ApiError
-from phonebook.service import accounts, audit, demo, phone_numbers
+from phonebook.service import accounts, audit, demo, maintenance, phone_numbers
 from phonebook.service import constituents as constituent_service
 from phonebook.service import seed as seeding
 from phonebook.service.context import Caller, ServiceContext
@@ -226,6 +226,19 @@ def seed_command(ctx: click.Context, constituents: int, numbers: int, account_na
         f"{result.first_number_id}..{result.first_number_id + result.numbers - 1}"
     )
     click.echo(result.account_id)
+
+
+@cli.command("optimize")
+@database_option
+@click.pass_context
+def optimize_command(ctx: click.Context) -> None:
+    """Merge the reverse-lookup index and refresh planner statistics.
+
+    Lookups slow down as many small writes fragment the index; run this after
+    large imports, or nightly. It writes, so other writers wait while it runs.
+    """
+    maintenance.optimize(_database(ctx))
+    click.echo("optimized")
 
 
 # Stored times are naive UTC; say so on output (2026-11-27T08:11:18.493326Z).

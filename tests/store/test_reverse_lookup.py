@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import Connection
 
 from phonebook.rules.search_terms import SearchTerms
+from phonebook.service import maintenance
 from phonebook.service.seed import seed
 from phonebook.store.constituents import _PHONE_OWNER_IDS, search_query
 from phonebook.store.database import Database
@@ -57,6 +58,24 @@ def test_the_prepared_lookup_is_served_by_an_index(database: Database) -> None:
     seeded = seed(database, "Plan", constituents=5_000, numbers=20_000)
     with database.reading() as conn:
         _assert_indexed(database, _prepared_plan(conn, seeded.account_id, "5550044"))
+
+
+@pytest.mark.sqlite_only
+def test_optimize_merges_the_segments_small_writes_leave(api: Api, database: Database) -> None:
+    """Each small write adds an FTS5 segment until automerge; optimize folds them into one."""
+    cid = api.constituent()
+    for n in range(40):
+        api.number(cid, number=f"(888) 555-{n:04d}")
+
+    def segments() -> int:
+        with database.reading() as conn:
+            rows = conn.exec_driver_sql("SELECT count(*) FROM phone_numbers_digits_data")
+            return int(rows.scalar_one())
+
+    before = segments()
+    maintenance.optimize(database)
+    assert segments() < before
+    assert _found(api, "5550017") == [cid]
 
 
 def _found(api: Api, digits: str) -> list[int]:
