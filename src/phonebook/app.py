@@ -16,6 +16,7 @@ from starlette.responses import Response
 from phonebook import access_log
 from phonebook.api import constituents, history, meta, phone_numbers, types
 from phonebook.api.responses import error_response
+from phonebook.api.slow_reads import SlowReads
 from phonebook.errors import ApiError, conflict
 from phonebook.rate_limits import RateLimits
 from phonebook.service.accounts import KeyCache
@@ -105,6 +106,7 @@ def build_app(settings: Settings, database: Database | None = None) -> Starlette
     app.state.write_lane = lane
     app.state.idempotency_in_flight = set()
     app.state.rate_limits = RateLimits(settings)
+    app.state.slow_reads = SlowReads()
     return app
 
 

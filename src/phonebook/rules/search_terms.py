@@ -21,6 +21,10 @@ class SearchTerms:
     names: Sequence[str] = field(default_factory=tuple)
     external_ids: Sequence[str] = field(default_factory=tuple)
 
+    def is_empty(self) -> bool:
+        """No term at all: every constituent of the account."""
+        return not (self.phone_digits or self.names or self.external_ids)
+
 
 def read_terms(raw_terms: Sequence[str]) -> SearchTerms:
     """Each q[] value is NAME=TERM; terms combine with AND; unknown names answer 400."""
