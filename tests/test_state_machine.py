@@ -69,6 +69,7 @@ NUMBER_KEYS: Final = [
 ]
 TIMESTAMP: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 DELETED_BODY: Final = {"api_version": "1.0", "result": "success"}
+LIVE_ACTIONS: Final = ("create", "update", "restore")
 # Unique external ids let a search pick out one constituent in a shared database.
 RUN: Final = uuid.uuid4().hex[:12]
 _serial = itertools.count()
@@ -81,6 +82,7 @@ class PhonebookMachine(RuleBasedStateMachine):
 
     constituents = Bundle[int]("constituents")
     numbers = Bundle[int]("numbers")
+    deleted_numbers = Bundle[int]("deleted_numbers")
 
     def __init__(self) -> None:
         super().__init__()
@@ -357,17 +359,54 @@ class PhonebookMachine(RuleBasedStateMachine):
         assert response.status_code == 200, response.text
         assert json_of(response) == json_of(fetched)
 
-    @rule(number=consumes(numbers))
-    def delete_number(self, number: int) -> None:
+    @rule(target=deleted_numbers, number=consumes(numbers))
+    def delete_number(self, number: int) -> int:
         model = self.phones[number]
         self.touch(model.constituent_id)
         response = self.apis[model.account].delete(f"/api/v1/phone_numbers/{number}")
         if model.deleted:
             assert response.status_code == 404, response.text
-            return
+            return number
         assert response.status_code == 200, response.text
         assert json_of(response) == DELETED_BODY
         model.deleted = True
+        return number
+
+    @rule(target=numbers, number=consumes(deleted_numbers))
+    def restore_number(self, number: int) -> int:
+        """Back with its id and fields; preferred only if no other number is now."""
+        model = self.phones[number]
+        stranger = self.apis[1 - model.account].post(f"/api/v1/phone_numbers/{number}/restore")
+        assert stranger.status_code == 404, stranger.text
+        response = self.apis[model.account].post(f"/api/v1/phone_numbers/{number}/restore")
+        if not model.deleted or self.people[model.constituent_id].deleted:
+            assert response.status_code == 409, response.text
+            return number
+        assert response.status_code == 200, response.text
+        others = self.numbers_of(model.constituent_id)
+        model.deleted = False
+        model.is_preferred = model.is_preferred and not any(n.is_preferred for n in others)
+        model.may_move = True
+        self.touch(model.constituent_id)
+        self.check_number(json_of(response), model, "one")
+        return number
+
+    @rule(number=st.one_of(numbers, deleted_numbers))
+    def read_history(self, number: int) -> None:
+        """The latest event holds the number as the model has it; a stranger gets 404."""
+        model = self.phones[number]
+        path = f"/api/v1/phone_numbers/{number}/history"
+        stranger = self.apis[1 - model.account].get(path)
+        assert error_part(stranger) == error_part(
+            self.apis[model.account].get(f"/api/v1/phone_numbers/{MISSING}/history")
+        )
+        owner = self.apis[model.account]
+        total = json_of(owner.get(path, params={"limit": 1}))["total_items"]
+        latest = json_of(owner.get(path, params={"limit": 1, "offset": total - 1}))["items"][0]
+        assert latest["action"] in (("delete",) if model.deleted else LIVE_ACTIONS), latest
+        state = latest["before"] if model.deleted else latest["after"]
+        shown = {k: v for k, v in state.items() if k not in ("created_at", "updated_at")}
+        assert shown == model.expected(), latest
 
     @precondition(lambda self: sum(not p.deleted for p in self.people.values()) >= 2)
     @rule(constituent=consumes(constituents))
