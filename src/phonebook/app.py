@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from http import HTTPStatus
 
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -75,11 +76,13 @@ def build_app(settings: Settings, database: Database | None = None) -> Starlette
     database = database or Database.from_settings(settings)
     # Requests only: migrations and CLI commands ran, or run, without a limit.
     database.limit_statements(settings.statement_timeout_ms)
+    slow_reads = SlowReads(settings.read_threads)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
         lane.close()
+        slow_reads.close()
         database.dispose()
 
     app = Starlette(
@@ -95,6 +98,7 @@ def build_app(settings: Settings, database: Database | None = None) -> Starlette
             HTTPException: _http_error,
             IntegrityError: _integrity_error,
             OperationalError: _busy,
+            PoolTimeoutError: _busy,  # no connection free within the pool's timeout
             Exception: _unexpected,
         },
         lifespan=lifespan,
@@ -106,7 +110,7 @@ def build_app(settings: Settings, database: Database | None = None) -> Starlette
     app.state.write_lane = lane
     app.state.idempotency_in_flight = set()
     app.state.rate_limits = RateLimits(settings)
-    app.state.slow_reads = SlowReads()
+    app.state.slow_reads = slow_reads
     return app
 
 

@@ -36,6 +36,9 @@ class Settings:
     sqlite_busy_timeout_ms: int = 5000
     # PostgreSQL: connections kept open per server process (as many again may burst).
     database_pool_size: int = 5
+    # Threads per process for lookups that take milliseconds (each holds up to two
+    # connections, which the pool makes room for).
+    read_threads: int = 4
     # Server processes for `serve`.
     workers: int = 1
     # Seconds a valid key is remembered per process (0: look it up every time);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from typing import Any
 
@@ -35,50 +36,45 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def _threads_used(reads: SlowReads, account_id: int, count: int) -> list[bool]:
+def _threads_used(reads: SlowReads, kind: object, count: int) -> list[bool]:
     """For each of count reads, whether it ran off the event loop's thread."""
 
     async def main() -> list[bool]:
         loop_thread = threading.get_ident()
         return [
-            await reads.run(account_id, lambda: threading.get_ident() != loop_thread)
+            await reads.run(kind, lambda: threading.get_ident() != loop_thread)
             for _ in range(count)
         ]
 
     return asyncio.run(main())
 
 
-def test_cheap_reads_stay_on_the_event_loop(clock: FakeClock) -> None:
+def test_an_untimed_read_is_offloaded_then_cheap_ones_stay_inline(clock: FakeClock) -> None:
     clock.duration = OFFLOAD_ABOVE_SECONDS / 10
-    reads = SlowReads(clock)
-    assert _threads_used(reads, 1, 50) == [False] * 50
-    assert not reads.offloads(1)
+    reads = SlowReads(2, clock)
+    assert _threads_used(reads, 1, 50) == [True] + [False] * 49
 
 
-def test_costly_reads_move_to_threads_and_back(clock: FakeClock) -> None:
-    reads = SlowReads(clock)
+def test_costly_reads_stay_on_threads_until_the_average_falls(clock: FakeClock) -> None:
+    reads = SlowReads(2, clock)
     clock.duration = OFFLOAD_ABOVE_SECONDS * 5
-    used = _threads_used(reads, 1, 5)
-    assert used[0] is False  # the first read has no history yet
-    assert used[-1] is True
-    assert reads.offloads(1)
+    assert _threads_used(reads, 1, 5) == [True] * 5
     clock.duration = OFFLOAD_ABOVE_SECONDS / 100
     assert _threads_used(reads, 1, 60)[-1] is False  # the average came down again
 
 
-def test_one_accounts_costly_reads_leave_anothers_inline(clock: FakeClock) -> None:
-    reads = SlowReads(clock)
+def test_each_kind_keeps_its_own_average(clock: FakeClock) -> None:
+    reads = SlowReads(2, clock)
     clock.duration = OFFLOAD_ABOVE_SECONDS * 5
-    _threads_used(reads, 1, 5)
+    _threads_used(reads, (1, "costly"), 5)
     clock.duration = OFFLOAD_ABOVE_SECONDS / 10
-    assert _threads_used(reads, 2, 3) == [False] * 3
-    assert reads.offloads(1)
-    assert not reads.offloads(2)
+    assert _threads_used(reads, (2, "cheap"), 3) == [True, False, False]
+    assert _threads_used(reads, (1, "costly"), 1) == [True]
 
 
 def test_a_failing_read_raises_and_still_counts(clock: FakeClock) -> None:
-    reads = SlowReads(clock)
-    clock.duration = OFFLOAD_ABOVE_SECONDS * 5
+    reads = SlowReads(2, clock)
+    clock.duration = OFFLOAD_ABOVE_SECONDS / 10
 
     def broken() -> None:
         raise LookupError("boom")
@@ -89,7 +85,26 @@ def test_a_failing_read_raises_and_still_counts(clock: FakeClock) -> None:
                 await reads.run(7, broken)
 
     asyncio.run(main())
-    assert reads.offloads(7)
+    assert _threads_used(reads, 7, 1) == [False]  # timed as cheap despite failing
+
+
+def test_reads_run_on_at_most_the_threads_given() -> None:
+    """Each thread holds a database connection: their number must stay bounded."""
+    reads = SlowReads(2)
+    seen: set[int] = set()
+    gate = threading.Barrier(2, timeout=5)
+
+    def read() -> None:
+        seen.add(threading.get_ident())
+        with contextlib.suppress(threading.BrokenBarrierError):
+            gate.wait()  # two at once: both threads are used
+
+    async def main() -> None:
+        await asyncio.gather(*(reads.run(("many", i), read) for i in range(20)))
+
+    asyncio.run(main())
+    reads.close()
+    assert len(seen) == 2
 
 
 def test_an_offloaded_lookup_answers_as_an_inline_one(
@@ -107,11 +122,11 @@ def test_an_offloaded_lookup_answers_as_an_inline_one(
     cid = api.constituent()
     api.number(cid, number="(888) 555-0044")
     params = {"q[]": "phone_number=5550044", "expand": "phone_numbers"}
+    offloaded = api.get("/api/v1/constituents/search", params=params)  # untimed: a thread
+    monkeypatch.setattr(slow_reads, "OFFLOAD_ABOVE_SECONDS", 1e9)  # every read inline
     inline = api.get("/api/v1/constituents/search", params=params)
-    monkeypatch.setattr(slow_reads, "OFFLOAD_ABOVE_SECONDS", -1.0)  # every read offloaded
-    offloaded = api.get("/api/v1/constituents/search", params=params)
     assert offloaded.status_code == inline.status_code == 200
     assert offloaded.json() == inline.json()
     assert [c["id"] for c in offloaded.json()["items"]] == [cid]
     assert len(threads) == 2
-    assert threads[0] != threads[1], "the second lookup ran where the first did"
+    assert threads[0] != threads[1], "the inline lookup ran where the offloaded one did"

@@ -1,17 +1,21 @@
-"""Restoring the same number from several threads at once brings it back exactly once."""
+"""Restore under concurrency: once for racing restores, and after racing writers."""
 
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
 
+from phonebook.clock import utc_now
 from phonebook.errors import ApiError
 from phonebook.rules.constituent_input import ConstituentInput
+from phonebook.rules.paging import Page
 from phonebook.rules.phone_number_input import PhoneNumberInput
 from phonebook.service import accounts, audit, constituents, phone_numbers
 from phonebook.service.context import Caller, ServiceContext
+from phonebook.store import phone_numbers as number_store
 from phonebook.store.database import Database
 from phonebook.store.tables import audit_events
 from phonebook.store.tables import phone_numbers as numbers_table
@@ -71,3 +75,81 @@ def test_concurrent_restores_of_one_number_restore_it_once(
             )
         ).scalar_one()
     assert (count, restores) == (1, 1)
+
+
+def _wait_for_a_lock_wait(database: Database) -> None:
+    """Until some PostgreSQL backend waits on a row lock (bounded; no guessing of times)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with database.reading() as conn:
+            waiting = conn.exec_driver_sql("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if waiting.scalar_one():
+                return
+        time.sleep(0.01)
+    raise AssertionError("the second writer never waited on the first")
+
+
+@pytest.mark.slow
+def test_a_number_deleted_while_another_becomes_preferred_can_be_restored(
+    database_url: str, database: Database
+) -> None:
+    """PostgreSQL: B (preferred) is deleted while A is made preferred. Clearing B's flag
+    must wait for the delete and then find nothing, not record an update of a deleted
+    row, which would hide its deletion from restore."""
+    if database.is_sqlite:
+        pytest.skip("SQLite runs one writer at a time: no interleaving to test")
+    ctx = ServiceContext.open(database)
+    caller = Caller.operator(accounts.create_account(database, "Race"))
+    view = constituents.create(
+        ctx,
+        caller,
+        ConstituentInput(
+            values={"last_name": "Race"},
+            phone_numbers=(
+                PhoneNumberInput(number="222-555-0100", is_preferred=True),
+                PhoneNumberInput(number="222-555-0101"),
+            ),
+        ),
+    )
+    assert view.numbers is not None
+    preferred, other = view.numbers[0].id, view.numbers[1].id
+    deleted, release = threading.Event(), threading.Event()
+
+    def delete_and_hold() -> None:
+        with database.writing() as conn:  # the delete use case, its commit held back
+            row = number_store.delete_number(conn, caller.account_id, preferred)
+            audit.record(
+                conn,
+                caller,
+                audit.PHONE_NUMBER,
+                audit.DELETE,
+                before=row,
+                after=None,
+                now=utc_now(),
+            )
+            deleted.set()
+            assert release.wait(10)
+
+    def make_other_preferred() -> None:
+        own = Database(database_url)
+        try:
+            phone_numbers.update(
+                ServiceContext.open(own), caller, other, PhoneNumberInput(is_preferred=True)
+            )
+        finally:
+            own.dispose()
+
+    holder = threading.Thread(target=delete_and_hold)
+    holder.start()
+    assert deleted.wait(10)
+    updater = threading.Thread(target=make_other_preferred)
+    updater.start()
+    _wait_for_a_lock_wait(database)
+    release.set()
+    holder.join(10)
+    updater.join(10)
+
+    history = audit.number_history(ctx, caller, preferred, Page(limit=10, offset=0))[0]
+    assert [item.event.action for item in history] == ["create", "delete"]
+    restored = phone_numbers.restore(ctx, caller, preferred)
+    assert restored.is_preferred is False  # the other number became preferred meanwhile

@@ -35,3 +35,19 @@ def test_the_api_serves_and_extends_seeded_data(api: Api, database: Database) ->
     created = api.number(mine)
     assert mine > seeded_owner + 9
     assert created["id"] > result.first_number_id + 29
+
+
+def test_seed_never_reuses_the_id_of_a_deleted_row(api: Api, database: Database) -> None:
+    """Ids stay their rows' (CONTRACT §2): a deleted number keeps its history and can come back."""
+    doomed = api.constituent()
+    nid = api.number(doomed)["id"]
+    assert api.delete(f"/api/v1/phone_numbers/{nid}").status_code == 200
+    assert api.delete(f"/api/v1/constituents/{doomed}").status_code == 200
+    seeded = seed(database, "After", constituents=2, numbers=2)
+    assert seeded.first_number_id > nid
+    assert seeded.first_constituent_id > doomed
+    restored = api.post(f"/api/v1/constituents/{doomed}/restore")
+    assert restored.status_code == 200, restored.text
+    assert api.post(f"/api/v1/phone_numbers/{nid}/restore").status_code == 200
+    # And the API's own next ids still come after the seeded ones.
+    assert api.constituent() > seeded.first_constituent_id + 1

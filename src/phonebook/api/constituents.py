@@ -55,8 +55,9 @@ async def _list(request: Request, terms: SearchTerms) -> Response:
         views, total = service.page(ctx, caller, terms, page, expand=expand)
     else:  # a lookup may take milliseconds on a large account
         slow_reads: SlowReads = request.app.state.slow_reads
+        kind = (caller.account_id, terms.shape())
         views, total = await slow_reads.run(
-            caller.account_id, lambda: service.page(ctx, caller, terms, page, expand=expand)
+            kind, lambda: service.page(ctx, caller, terms, page, expand=expand)
         )
     items = [shapes.constituent_item(view, ctx.types) for view in views]
     public_url = settings_of(request).public_url

@@ -25,6 +25,10 @@ class SearchTerms:
         """No term at all: every constituent of the account."""
         return not (self.phone_digits or self.names or self.external_ids)
 
+    def shape(self) -> tuple[int, int, int]:
+        """How many terms of each kind: lookups of one shape cost alike."""
+        return len(self.phone_digits), len(self.names), len(self.external_ids)
+
 
 def read_terms(raw_terms: Sequence[str]) -> SearchTerms:
     """Each q[] value is NAME=TERM; terms combine with AND; unknown names answer 400."""

@@ -164,11 +164,11 @@ def delete(
     ctx: ServiceContext, caller: Caller, number_id: int, if_match: versions.IfMatch = None
 ) -> None:
     with ctx.database.writing() as conn:
-        current = store.get(conn, caller.account_id, number_id, lock=True)
+        current = store.delete_number(conn, caller.account_id, number_id)
         if current is None:
             raise not_found(f"No phone number has id {number_id}.")
+        # A stale tag raises here, and the transaction undoes the delete.
         versions.check(if_match, versions.number_etag(current))
-        store.delete_number(conn, caller.account_id, number_id)
         audit.record(
             conn,
             caller,

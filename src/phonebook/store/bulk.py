@@ -11,9 +11,28 @@ from phonebook.store.tables import constituents, phone_numbers
 
 
 def next_id(conn: Connection, table: str) -> int:
-    """One past the highest id in table (ids are assigned up front for a bulk load)."""
+    """The first id a bulk load may give rows of table: past every id ever used.
+
+    Past the highest id *ever* given, not the highest now present: a deleted
+    row's id stays its own, so history and restore never meet a stranger on it.
+    """
     column = {"constituents": constituents.c.id, "phone_numbers": phone_numbers.c.id}[table]
-    return int(conn.execute(select(func.coalesce(func.max(column), 0))).scalar_one()) + 1
+    present = int(conn.execute(select(func.coalesce(func.max(column), 0))).scalar_one())
+    if conn.dialect.name == "postgresql":
+        used = conn.exec_driver_sql(
+            f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END "  # noqa: S608 - fixed names
+            f"FROM {_sequence(conn, table)}"
+        ).scalar_one()
+    else:
+        used = conn.exec_driver_sql(
+            "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = ?", (table,)
+        ).scalar_one()
+    return max(present, int(used)) + 1
+
+
+def _sequence(conn: Connection, table: str) -> str:
+    name: str = conn.exec_driver_sql(f"SELECT pg_get_serial_sequence('{table}', 'id')").scalar_one()
+    return name
 
 
 def insert_constituents(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -28,9 +47,10 @@ def after_bulk_load(conn: Connection) -> None:
     """Make sequences and planner statistics catch up with rows given explicit ids."""
     if conn.dialect.name == "postgresql":
         for table in ("constituents", "phone_numbers"):
-            conn.exec_driver_sql(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - fixed names
-                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+            sequence = _sequence(conn, table)
+            conn.exec_driver_sql(  # never back: ids of deleted rows stay used
+                f"SELECT setval('{sequence}', GREATEST("  # noqa: S608 - fixed names
+                f"(SELECT COALESCE(MAX(id), 1) FROM {table}), (SELECT last_value FROM {sequence})))"
             )
     optimize(conn)
 

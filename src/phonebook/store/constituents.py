@@ -181,7 +181,11 @@ def _phone_owner_ids(dialect: str) -> Select[Any]:
 # The reverse lookup's usual form, one phone term and nothing else, built once per
 # dialect for the hot path: building it per request cost ~400 us of a 450 us lookup.
 _PHONE_OWNER_IDS = {dialect: _phone_owner_ids(dialect) for dialect in ("sqlite", "postgresql")}
-_BY_IDS = select(*_COLUMNS).where(t.c.account_id == bindparam("account_id"), in_id_slots(t.c.id))
+_BY_IDS = (
+    select(*_COLUMNS)
+    .where(t.c.account_id == bindparam("account_id"), in_id_slots(t.c.id))
+    .order_by(t.c.id)
+)
 
 
 def is_phone_lookup(terms: SearchTerms) -> bool:

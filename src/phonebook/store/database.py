@@ -23,19 +23,33 @@ _READ = "phonebook_read"
 class Database:
     """One engine and the two ways the service layer uses it: read, or write in one transaction."""
 
-    def __init__(self, url: str, *, sqlite_busy_timeout_ms: int = 5000, pool_size: int = 5) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        sqlite_busy_timeout_ms: int = 5000,
+        pool_size: int = 5,
+        read_threads: int = 4,
+    ) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._statement_limit = _StatementLimit()
+        # Beyond pool_size (writes, and bursts as large again): each read thread may
+        # hold its FastReads connection and check out one more, and so may the event
+        # loop's thread. Short of that, a checkout would wait out the pool timeout.
+        overflow = pool_size + 2 * (read_threads + 1)
         if self.is_sqlite:
             self.engine: Engine = create_engine(
-                self.url, connect_args={"factory": _TimedSqliteConnection}
+                self.url,
+                connect_args={"factory": _TimedSqliteConnection},
+                pool_size=pool_size,
+                max_overflow=overflow,
             )
             _configure_sqlite(self.engine, sqlite_busy_timeout_ms, self._statement_limit)
         else:
             # pre_ping: a server restart costs one failed check, not a failed request.
             self.engine = create_engine(
-                self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                self.url, pool_size=pool_size, max_overflow=overflow, pool_pre_ping=True
             )
             _configure_postgresql(self.engine, self._statement_limit)
         self.fast = FastReads(self.engine)
@@ -47,6 +61,7 @@ class Database:
             settings.database_url,
             sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             pool_size=settings.database_pool_size,
+            read_threads=settings.read_threads,
         )
 
     def limit_statements(self, milliseconds: int) -> None:

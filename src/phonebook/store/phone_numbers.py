@@ -124,12 +124,22 @@ def all_for_constituents(
 # Writes too are built once; the SET of an UPDATE comes from the parameters given.
 _INSERT = insert(t).returning(t.c.id)
 _UPDATE = update(t).where(t.c.id == bindparam("b_id"))
-_PREFERRED = select(*_COLUMNS).where(
-    t.c.constituent_id == bindparam("constituent_id"),
-    t.c.is_preferred.is_(True),
-    t.c.id != bindparam("except_id"),
+# Locked (PostgreSQL): a concurrent delete or edit of that number is waited for,
+# and the row re-read, so the update and its audit event see what is there.
+_PREFERRED = (
+    select(*_COLUMNS)
+    .where(
+        t.c.constituent_id == bindparam("constituent_id"),
+        t.c.is_preferred.is_(True),
+        t.c.id != bindparam("except_id"),
+    )
+    .with_for_update()
 )
-_DELETE = delete(t).where(t.c.id == bindparam("id"), t.c.account_id == bindparam("account_id"))
+_DELETE = (
+    delete(t)
+    .where(t.c.id == bindparam("id"), t.c.account_id == bindparam("account_id"))
+    .returning(*_COLUMNS)
+)
 
 
 def insert_number(conn: Connection, account_id: int, values: Mapping[str, Any]) -> int:
@@ -148,8 +158,10 @@ def preferred(
     return [PhoneNumberRow._make(row) for row in direct.rows(conn, _PREFERRED, params)]
 
 
-def delete_number(conn: Connection, account_id: int, number_id: int) -> bool:
-    return direct.run(conn, _DELETE, {"id": number_id, "account_id": account_id}) > 0
+def delete_number(conn: Connection, account_id: int, number_id: int) -> PhoneNumberRow | None:
+    """Delete the number; the row as it was, or None if the account has no such number."""
+    found = direct.rows(conn, _DELETE, {"id": number_id, "account_id": account_id})
+    return PhoneNumberRow._make(found[0]) if found else None
 
 
 def delete_for_constituent(
