@@ -1,6 +1,6 @@
 """The hot read path: SQLAlchemy-built statements, executed on a held DBAPI connection.
 
-SQLAlchemy still writes the SQL (per dialect, once); what this skips is its
+SQLAlchemy still writes the SQL (per dialect, once: store.compiled); what this skips is its
 per-execution machinery (pool checkout, events, result wrapping), which
 measured about 120 us of a 300 us GET here against 30 us for the query itself
 (docs/performance.md). Each thread holds one autocommit connection, so every
@@ -11,43 +11,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, bindparam
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Select
 
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A statement compiled for one dialect, and how to lay out its parameters."""
-
-    sql: str
-    positions: tuple[str, ...] | None  # qmark dialects take a tuple in this order
-    # (column index, processor) for the columns whose type converts driver values
-    # (SQLite: text -> datetime, 0/1 -> bool); empty when the driver's values serve.
-    processors: tuple[tuple[int, Any], ...]
-
-    def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
-        if self.positions is None:
-            return values
-        return tuple(values[name] for name in self.positions)
-
-
-def converted(
-    rows: Sequence[tuple[Any, ...]], processors: Sequence[tuple[int, Any]]
-) -> list[tuple[Any, ...]]:
-    """Rows with each (column index, processor) applied: driver values as the types want."""
-    if not processors:
-        return list(rows)
-    result = []
-    for row in rows:
-        cells = list(row)
-        for index, process in processors:
-            cells[index] = process(cells[index])
-        result.append(tuple(cells))
-    return result
+from phonebook.store.compiled import Compiled, compiled_for
 
 
 class FastReads:
@@ -56,27 +26,13 @@ class FastReads:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._local = threading.local()
-        self._prepared: dict[int, Prepared] = {}
         self._held: list[Any] = []
         self._lock = threading.Lock()
         self._dbapi_error = engine.dialect.loaded_dbapi.Error
 
-    def prepare(self, statement: Select[Any]) -> Prepared:
-        """The compiled form of a module-level statement (cached by identity: never
-        pass a statement built per call, whose id a later one may reuse)."""
-        found = self._prepared.get(id(statement))
-        if found is None:
-            compiled = statement.compile(dialect=self.engine.dialect)
-            positions = tuple(compiled.positiontup or ()) if compiled.positional else None
-            dialect = self.engine.dialect
-            every = (
-                column.type.dialect_impl(dialect).result_processor(dialect, None)
-                for column in statement.selected_columns
-            )
-            processors = tuple((i, p) for i, p in enumerate(every) if p is not None)
-            found = Prepared(compiled.string, positions, processors)
-            self._prepared[id(statement)] = found
-        return found
+    def prepare(self, statement: Select[Any]) -> Compiled:
+        """The compiled form of a module-level statement, for this engine's dialect."""
+        return compiled_for(self.engine.dialect, statement)
 
     def _connection(self) -> Any:
         conn = getattr(self._local, "conn", None)
@@ -107,7 +63,7 @@ class FastReads:
         except BaseException:
             self._drop()
             raise
-        return converted(rows, prepared.processors)
+        return prepared.converted(rows)
 
     def _drop(self) -> None:
         """Forget this thread's connection after an error; the next call opens a new one."""
