@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
     Select,
@@ -101,25 +102,34 @@ TRIGRAM = 3  # shorter terms cannot use a trigram index
 
 
 def _has_number_containing(dialect: str, account_id: int, digits: str) -> ColumnElement[bool]:
-    """Constituents having a number whose normalized_number contains digits (an index serves it).
-
-    PostgreSQL's pg_trgm GIN index serves the LIKE itself; on SQLite the FTS5
-    trigram table finds the numbers, and their constituents follow by key.
-    """
+    """Constituents having a number whose normalized_number contains digits."""
     numbers = phone_numbers.c
     if len(digits) < TRIGRAM:
         return exists().where(
             numbers.constituent_id == t.c.id,
             numbers.normalized_number.contains(digits, autoescape=True),
         )
+    return _indexed_owners(dialect, account_id, f'"{digits}"', digits)
+
+
+def _indexed_owners(dialect: str, account: Any, phrase: Any, digits: Any) -> ColumnElement[bool]:
+    """t.id among the account's constituents with a number containing digits, by index.
+
+    PostgreSQL's pg_trgm GIN index serves the LIKE itself; on SQLite the FTS5
+    trigram table finds the numbers (phrase: the digits in double quotes), and
+    their constituents follow by key. Values or bound parameters alike; digits
+    are digits only, so LIKE needs no escaping.
+    """
+    numbers = phone_numbers.c
+    found: ColumnElement[bool]
     if dialect == "sqlite":
         matching = select(_digits_index.c.rowid).where(
-            _digits_index.c.phone_numbers_digits.op("MATCH")(f'"{digits}"')
+            _digits_index.c.phone_numbers_digits.op("MATCH")(phrase)
         )
-        found: ColumnElement[bool] = numbers.id.in_(matching)
+        found = numbers.id.in_(matching)
     else:
-        found = numbers.normalized_number.contains(digits, autoescape=True)
-    owners = select(numbers.constituent_id).where(numbers.account_id == account_id, found)
+        found = numbers.normalized_number.contains(digits)
+    owners = select(numbers.constituent_id).where(numbers.account_id == account, found)
     return t.c.id.in_(owners)
 
 
@@ -159,23 +169,9 @@ def count(conn: Connection, account_id: int, terms: SearchTerms) -> int:
 
 def _phone_owner_ids(dialect: str) -> Select[Any]:
     """The ids of the account's constituents having a number that contains :digits."""
-    numbers = phone_numbers.c
-    found: ColumnElement[bool]
-    if dialect == "sqlite":
-        matching = select(_digits_index.c.rowid).where(
-            _digits_index.c.phone_numbers_digits.op("MATCH")(bindparam("phrase"))
-        )
-        found = numbers.id.in_(matching)
-    else:
-        found = numbers.normalized_number.contains(bindparam("digits"))
-    owners = select(numbers.constituent_id).where(
-        numbers.account_id == bindparam("account_id"), found
-    )
-    return (
-        select(t.c.id)
-        .where(t.c.account_id == bindparam("account_id"), t.c.id.in_(owners))
-        .order_by(t.c.id)
-    )
+    account: BindParameter[int] = bindparam("account_id")
+    owners = _indexed_owners(dialect, account, bindparam("phrase"), bindparam("digits"))
+    return select(t.c.id).where(t.c.account_id == account, owners).order_by(t.c.id)
 
 
 # The reverse lookup's usual form, one phone term and nothing else, built once per
