@@ -100,10 +100,11 @@ def create(ctx: ServiceContext, caller: Caller, data: ConstituentInput) -> Const
     account = caller.account_id
     with ctx.database.writing() as conn:
         now = utc_now()
-        new_id = store.insert_constituent(
-            conn, account, {**values, "created_at": now, "updated_at": now}
-        )
-        created = store.get(conn, account, new_id)
+        row = {**values, "created_at": now, "updated_at": now}
+        new_id = store.insert_constituent(conn, account, row)
+        # The row as stored, without reading it back: the database adds only the id.
+        fields: dict[str, Any] = {n: row.get(n) for n in ConstituentRow._fields if n != "id"}
+        created = ConstituentRow(id=new_id, **fields)
         audit.record(
             conn, caller, audit.CONSTITUENT, audit.CREATE, before=None, after=created, now=now
         )
