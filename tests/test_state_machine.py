@@ -35,6 +35,7 @@ from hypothesis.stateful import (
 )
 
 from tests.conftest import Api
+from tests.contract_keys import NUMBER_ITEM_KEYS
 from tests.state_machine.bodies import accounts, create_bodies, mostly, patch_bodies, valid_flags
 from tests.state_machine.model import (
     HOME,
@@ -53,20 +54,6 @@ from tests.state_machine.model import (
 
 # An id no object will ever have in these tests: the reference for "does not exist".
 MISSING: Final = 2**62 + 4242
-NUMBER_KEYS: Final = [
-    "id",
-    "item_id",
-    "item_type",
-    "number",
-    "phone_number_type_id",
-    "phone_type_name",
-    "is_preferred",
-    "not_current",
-    "parent_id",
-    "normalized_number",
-    "created_at",
-    "updated_at",
-]
 TIMESTAMP: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 DELETED_BODY: Final = {"api_version": "1.0", "result": "success"}
 LIVE_ACTIONS: Final = ("create", "update", "restore")
@@ -142,7 +129,7 @@ class PhonebookMachine(RuleBasedStateMachine):
 
     def check_number(self, body: dict[str, Any], model: NumberModel, shape: str) -> None:
         """body shows model: keys in order, values, timestamps that move only on change."""
-        keys = list(NUMBER_KEYS)
+        keys = list(NUMBER_ITEM_KEYS)
         expected = model.expected()
         if shape == "one":
             keys.insert(0, "api_version")

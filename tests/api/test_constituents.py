@@ -7,36 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api
-
-CONSTITUENT_KEYS = [
-    "api_version",
-    "id",
-    "external_constituent_id",
-    "is_org",
-    "prefix",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "suffix",
-    "org_name",
-    "job_title",
-    "sort_name",
-    "created_at",
-    "updated_at",
-    "phone_numbers",
-]
-EMBEDDED_NUMBER_KEYS = [
-    "id",
-    "number",
-    "phone_number_type_id",
-    "phone_type_name",
-    "is_preferred",
-    "not_current",
-    "parent_id",
-    "normalized_number",
-    "created_at",
-    "updated_at",
-]
+from tests.contract_keys import CONSTITUENT_KEYS, EMBEDDED_NUMBER_KEYS
 
 
 def show(api: Api, cid: int) -> dict[str, Any]:

@@ -20,47 +20,10 @@ from phonebook.service import accounts
 from phonebook.store.database import Database
 from phonebook.store.tables import audit_events, phone_numbers
 from tests.conftest import Api
+from tests.contract_keys import CONSTITUENT_ITEM_KEYS, ENVELOPE_KEYS, NUMBER_ITEM_KEYS
 
 MISSING = 987654321
-ENVELOPE_KEYS = [
-    "api_version",
-    "items_count",
-    "total_items",
-    "limit",
-    "offset",
-    "item_type",
-    "items",
-]
 EVENT_KEYS = ["id", "action", "occurred_at", "key_id", "before", "after"]
-NUMBER_ITEM_KEYS = [
-    "id",
-    "item_id",
-    "item_type",
-    "number",
-    "phone_number_type_id",
-    "phone_type_name",
-    "is_preferred",
-    "not_current",
-    "parent_id",
-    "normalized_number",
-    "created_at",
-    "updated_at",
-]
-CONSTITUENT_ITEM_KEYS = [
-    "id",
-    "external_constituent_id",
-    "is_org",
-    "prefix",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "suffix",
-    "org_name",
-    "job_title",
-    "sort_name",
-    "created_at",
-    "updated_at",
-]
 
 
 @pytest.fixture
