@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -15,6 +14,22 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from phonebook.settings import Settings
 from phonebook.store.fast_reads import FastReads
+
+if TYPE_CHECKING:
+    import sqlite3
+else:
+    try:
+        # The pysqlite3 wheel bundles a current SQLite (3.53) with the WAL-reset
+        # fix, so several worker processes may write; the system's SQLite may lack
+        # it (Debian 12 has 3.40.1). The same driver serves every connection of
+        # the process: two SQLite libraries on one file would drop each other's
+        # POSIX locks. See docs/decisions.md.
+        from pysqlite3 import dbapi2 as sqlite3
+    except ImportError:  # no wheel for this platform: the system's SQLite, one worker
+        import sqlite3
+
+SQLITE_VERSION: str = sqlite3.sqlite_version
+SQLITE_DRIVER: str = sqlite3.__name__
 
 _WRITE = "phonebook_write"
 _READ = "phonebook_read"
@@ -41,6 +56,7 @@ class Database:
         if self.is_sqlite:
             self.engine: Engine = create_engine(
                 self.url,
+                module=sqlite3,
                 connect_args={"factory": _TimedSqliteConnection},
                 pool_size=pool_size,
                 max_overflow=overflow,
@@ -286,7 +302,7 @@ def is_retryable(exc: DBAPIError) -> bool:
 SQLITE_WORKERS_REFUSED = (
     f"SQLite {sqlite3.sqlite_version} has the WAL-reset corruption bug (fixed in 3.51.3, "
     "3.50.7 and 3.44.6), which several writer processes can trigger: serve SQLite with "
-    "--workers 1, or use PostgreSQL for more workers."
+    "--workers 1, install the pysqlite3 wheel (SQLite 3.53), or use PostgreSQL."
 )
 
 
