@@ -357,7 +357,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, help="as the goals in the issue")
     parser.add_argument("--sizes", default="10000,3000000", help="numbers per run, comma-separated")
     parser.add_argument("--connections", default="16,64")
     parser.add_argument("--seconds", type=int, default=5, help="per wrk run")

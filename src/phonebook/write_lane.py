@@ -95,17 +95,23 @@ class GroupCommitLane:
             first = self._queue.get()
             if first is None:
                 return
-            jobs = [first]
-            while len(jobs) < BATCH:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)  # stop after this batch
-                    break
-                jobs.append(more)
-            self._commit(jobs)
+            # Writes queued while another process had its turn join this group.
+            with self.database.writer_turn():
+                self._commit(self._batch(first))
+            self.database.hand_over_turn()
+
+    def _batch(self, first: _Job) -> list[_Job]:
+        jobs = [first]
+        while len(jobs) < BATCH:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if more is None:
+                self._queue.put(None)  # stop after this batch
+                break
+            jobs.append(more)
+        return jobs
 
     def _commit(self, jobs: list[_Job]) -> None:
         try:

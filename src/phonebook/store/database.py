@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, CursorResult, Engine, create_engine, event
@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from phonebook.settings import Settings
 from phonebook.store.fast_reads import FastReads
+from phonebook.store.writer_turn import WriterTurn, sqlite_file
 
 if TYPE_CHECKING:
     import sqlite3
@@ -70,6 +71,7 @@ class Database:
             _configure_postgresql(self.engine, self._statement_limit)
         self.fast = FastReads(self.engine)
         self._group = threading.local()
+        self._turn = WriterTurn(sqlite_file(self.url.database)) if self.is_sqlite else None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -110,10 +112,19 @@ class Database:
             with _savepoint(group):
                 yield group
             return
-        with self.engine.connect() as conn:
+        with self.writer_turn(), self.engine.connect() as conn:
             conn = conn.execution_options(**{_WRITE: True})
             with conn.begin():
                 yield conn
+
+    def writer_turn(self) -> AbstractContextManager[None]:
+        """On SQLite, this thread's turn to write, among all processes (re-entrant)."""
+        return self._turn() if self._turn is not None else nullcontext()
+
+    def hand_over_turn(self) -> None:
+        """Give another process waiting to write its turn before this thread's next one."""
+        if self._turn is not None:
+            self._turn.hand_over()
 
     @contextmanager
     def group_commit(self) -> Iterator[None]:
@@ -143,6 +154,8 @@ class Database:
     def dispose(self) -> None:
         self.fast.close()
         self.engine.dispose()
+        if self._turn is not None:
+            self._turn.close()
 
 
 @contextmanager

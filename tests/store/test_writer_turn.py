@@ -1,0 +1,114 @@
+"""Writers of one SQLite file take turns on `<file>-writer`, across processes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from phonebook.store.database import Database
+from phonebook.store.writer_turn import WriterTurn, sqlite_file
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="no flock on Windows")
+
+if sys.platform != "win32":
+    import fcntl
+
+
+@contextmanager
+def other_process_view(path: str) -> Iterator[int]:
+    """A descriptor of its own on the lock file, as another process would hold."""
+    with open(path, "a+b") as handle:
+        yield handle.fileno()
+
+
+def turn_is_taken(path: str) -> bool:
+    with other_process_view(path) as fd:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+
+
+def test_a_turn_holds_the_lock_file_until_the_outermost_turn_ends(tmp_path: Path) -> None:
+    database = str(tmp_path / "x.db")
+    turn = WriterTurn(database)
+    lock = f"{database}-writer"
+    with turn():
+        assert turn_is_taken(lock)
+        with turn():  # re-entrant: a use case's write inside the lane's group
+            assert turn_is_taken(lock)
+        assert turn_is_taken(lock)
+    assert not turn_is_taken(lock)
+    turn.close()
+
+
+def waiters_on(path: str) -> int:
+    """Blocked flock() requests on the file, as /proc/locks lists them ("->")."""
+    inode = f":{os.stat(path).st_ino} "
+    locks = Path("/proc/locks").read_text().splitlines()
+    return sum(1 for line in locks if "->" in line and inode in line)
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks")
+def test_a_writer_that_waited_hands_the_next_turn_over(tmp_path: Path) -> None:
+    database = str(tmp_path / "x.db")
+    lock = f"{database}-writer"
+    turn = WriterTurn(database)
+    with turn():
+        pass
+    assert turn.hand_over() is False  # nobody else wanted the turn
+
+    waited = threading.Event()
+
+    def write() -> None:
+        with turn():
+            waited.set()
+
+    with other_process_view(lock) as fd:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        writer = threading.Thread(target=write)
+        writer.start()
+        deadline = time.monotonic() + 10
+        while waiters_on(lock) == 0:  # a condition, polled: the writer is queued
+            assert time.monotonic() < deadline, "the writer never waited for its turn"
+            time.sleep(0.001)
+        assert not waited.is_set()
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    writer.join(timeout=10)
+    assert waited.is_set()
+    assert turn.hand_over() is True
+    assert turn.hand_over() is False
+    turn.close()
+
+
+@pytest.mark.sqlite_only
+def test_a_write_transaction_takes_the_turn(database_url: str) -> None:
+    database = Database(database_url)
+    lock = f"{sqlite_file(database.url.database)}-writer"
+    with database.writing() as conn:
+        conn.execute(text("SELECT 1"))
+        assert turn_is_taken(lock)
+    assert not turn_is_taken(lock)
+    with database.reading() as conn:  # readers never wait for a writer's turn
+        conn.execute(text("SELECT 1"))
+        assert not turn_is_taken(lock)
+    database.dispose()
+
+
+@pytest.mark.parametrize("name", [None, "", ":memory:", "file:x.db?mode=memory"])
+def test_no_lock_file_without_a_plain_database_file(name: str | None) -> None:
+    assert sqlite_file(name) is None
+
+
+def test_a_plain_database_file_gets_a_lock_file(tmp_path: Path) -> None:
+    assert sqlite_file(str(tmp_path / "x.db")) == str(tmp_path / "x.db")
