@@ -27,7 +27,7 @@ from sqlalchemy import (
 from phonebook.rules.search_terms import SearchTerms
 from phonebook.store import direct
 from phonebook.store.database import inserted_id
-from phonebook.store.fast_reads import FastReads, id_slot_values, in_id_slots
+from phonebook.store.fast_reads import DIALECTS, FastReads, ids_parameter, in_ids
 from phonebook.store.tables import constituents as t
 from phonebook.store.tables import phone_numbers
 
@@ -176,12 +176,13 @@ def _phone_owner_ids(dialect: str) -> Select[Any]:
 
 # The reverse lookup's usual form, one phone term and nothing else, built once per
 # dialect for the hot path: building it per request cost ~400 us of a 450 us lookup.
-_PHONE_OWNER_IDS = {dialect: _phone_owner_ids(dialect) for dialect in ("sqlite", "postgresql")}
-_BY_IDS = (
-    select(*_COLUMNS)
-    .where(t.c.account_id == bindparam("account_id"), in_id_slots(t.c.id))
+_PHONE_OWNER_IDS = {dialect: _phone_owner_ids(dialect) for dialect in DIALECTS}
+_BY_IDS = {
+    dialect: select(*_COLUMNS)
+    .where(t.c.account_id == bindparam("account_id"), in_ids(t.c.id, dialect))
     .order_by(t.c.id)
-)
+    for dialect in DIALECTS
+}
 
 
 def is_phone_lookup(terms: SearchTerms) -> bool:
@@ -194,14 +195,14 @@ def read_phone_lookup(
     fast: FastReads, account_id: int, digits: str, limit: int, offset: int
 ) -> tuple[list[ConstituentRow], int]:
     """search_page for is_phone_lookup terms, on the hot path."""
-    query = _PHONE_OWNER_IDS[fast.engine.dialect.name]
+    dialect = fast.engine.dialect.name
     params = {"account_id": account_id, "digits": digits, "phrase": f'"{digits}"'}
-    ids = [row[0] for row in fast.rows(query, params)]
-    rows: list[ConstituentRow] = []
-    for slots in id_slot_values(ids[offset : offset + limit]):
-        found = fast.rows(_BY_IDS, {"account_id": account_id, **slots})
-        rows.extend(ConstituentRow._make(row) for row in found)
-    return rows, len(ids)
+    ids = [row[0] for row in fast.rows(_PHONE_OWNER_IDS[dialect], params)]
+    page = ids[offset : offset + limit]
+    if not page:
+        return [], len(ids)
+    found = fast.rows(_BY_IDS[dialect], {"account_id": account_id, **ids_parameter(dialect, page)})
+    return [ConstituentRow._make(row) for row in found], len(ids)
 
 
 def search_page(

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from phonebook.store import direct
-from phonebook.store.fast_reads import FastReads, id_slot_values, in_id_slots
+from phonebook.store.fast_reads import DIALECTS, FastReads, ids_parameter, in_ids
 from phonebook.store.tables import phone_numbers as t
 
 
@@ -89,22 +89,24 @@ def read_page(
     return [PhoneNumberRow._make(row) for row in rows[:limit]], int(total)
 
 
-_OF_CONSTITUENTS = (
-    select(*_COLUMNS)
-    .where(t.c.account_id == bindparam("account_id"), in_id_slots(t.c.constituent_id))
+_OF_CONSTITUENTS = {
+    dialect: select(*_COLUMNS)
+    .where(t.c.account_id == bindparam("account_id"), in_ids(t.c.constituent_id, dialect))
     .order_by(t.c.id)
-)
+    for dialect in DIALECTS
+}
 
 
 def read_for_constituents(
     fast: FastReads, account_id: int, constituent_ids: Sequence[int]
 ) -> list[PhoneNumberRow]:
-    """all_for_constituents, on the hot path (ordered by id within each slot batch)."""
-    rows: list[PhoneNumberRow] = []
-    for slots in id_slot_values(constituent_ids):
-        found = fast.rows(_OF_CONSTITUENTS, {"account_id": account_id, **slots})
-        rows.extend(PhoneNumberRow._make(row) for row in found)
-    return rows
+    """all_for_constituents, on the hot path (ordered by id)."""
+    if not constituent_ids:
+        return []
+    dialect = fast.engine.dialect.name
+    ids = ids_parameter(dialect, constituent_ids)
+    found = fast.rows(_OF_CONSTITUENTS[dialect], {"account_id": account_id, **ids})
+    return [PhoneNumberRow._make(row) for row in found]
 
 
 def all_for_constituents(
