@@ -30,11 +30,16 @@ def main() -> None:
     parser.add_argument("--account", type=int, default=1)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime")
+    parser.add_argument(
+        "--rate-limit",
+        default="1000000000/minute",
+        help="per-key limit, as make bench sets it (on every request, never tripped); '' for none",
+    )
     args = parser.parse_args()
     url = f"sqlite:///{args.database}"
     database = Database(url)
     key = accounts.create_key(database, args.account, read_only=False)
-    app = build_app(Settings(database_url=url), database)
+    app = build_app(Settings(database_url=url, rate_limit=args.rate_limit), database)
     path, _, query = args.path.partition("?")
     scope: dict[str, Any] = {
         "type": "http",

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from limits import parse
 from starlette.testclient import TestClient
 
+from phonebook import rate_limits
 from phonebook.app import build_app
+from phonebook.rate_limits import LocalCounter
 from phonebook.service import accounts
 from phonebook.settings import Settings
 from phonebook.store.database import Database
@@ -117,3 +121,45 @@ def test_counts_are_shared_through_redis(
             for app in (one, two, one, two, one)
         ]
     assert statuses == [200, 200, 200, 200, 429]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_local_counter_allows_the_amount_per_window_then_opens_a_new_one() -> None:
+    clock = FakeClock()
+    counter = LocalCounter(clock)
+    item = parse("3/minute")
+
+    async def hits(n: int, *ids: str) -> list[bool]:
+        return [await counter.hit(item, *ids) for _ in range(n)]
+
+    assert asyncio.run(hits(4, "key", "1")) == [True, True, True, False]
+    assert asyncio.run(hits(1, "key", "2")) == [True]  # another key, another window
+    assert asyncio.run(counter.test(item, "key", "1")) is False
+    assert asyncio.run(counter.window(item, "key", "1")) == (1_060.0, 0)
+    clock.now = 1_059.9
+    assert asyncio.run(hits(1, "key", "1")) == [False]
+    clock.now = 1_060.0  # the window opened by the first hit has run its minute
+    assert asyncio.run(counter.test(item, "key", "1")) is True
+    assert asyncio.run(hits(4, "key", "1")) == [True, True, True, False]
+    assert asyncio.run(counter.window(item, "key", "1")) == (1_120.0, 0)
+
+
+def test_local_counter_drops_expired_windows_when_it_grows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rate_limits, "_PRUNE_ABOVE", 3)
+    clock = FakeClock()
+    counter = LocalCounter(clock)
+    item = parse("1/second")
+    for client in ("a", "b", "c"):
+        asyncio.run(counter.hit(item, "auth", client))
+    clock.now += 2  # all three windows expired
+    asyncio.run(counter.hit(item, "auth", "d"))
+    assert set(counter._windows) == {("auth", "d")}
