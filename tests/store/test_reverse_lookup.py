@@ -78,6 +78,28 @@ def test_optimize_merges_the_segments_small_writes_leave(api: Api, database: Dat
     assert _found(api, "5550017") == [cid]
 
 
+@pytest.mark.sqlite_only
+def test_optimize_keeps_row_counts_but_no_stat4_samples(api: Api, database: Database) -> None:
+    """Samples would make SQLite re-prepare FTS5's statements on every lookup."""
+    cid = api.constituent()
+    for n in range(30):
+        api.number(cid, number=f"(888) 555-{n:04d}")
+    maintenance.optimize(database)
+    with database.reading() as conn:
+        stat1 = conn.exec_driver_sql("SELECT count(*) FROM sqlite_stat1").scalar_one()
+        has_stat4 = conn.exec_driver_sql(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat4'"
+        ).scalar_one()
+        samples = (
+            conn.exec_driver_sql("SELECT count(*) FROM sqlite_stat4").scalar_one()
+            if has_stat4
+            else 0
+        )
+    assert stat1 > 0
+    assert samples == 0
+    assert _found(api, "5550017") == [cid]
+
+
 def _found(api: Api, digits: str) -> list[int]:
     body = api.get("/api/v1/constituents/search", params={"q[]": f"phone_number={digits}"}).json()
     return [c["id"] for c in body["items"]]
