@@ -60,34 +60,33 @@ def waiters_on(path: str) -> int:
 
 
 @pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks")
-def test_a_writer_that_waited_hands_the_next_turn_over(tmp_path: Path) -> None:
+def test_a_writer_waiting_for_the_turn_holds_the_place_in_line(tmp_path: Path) -> None:
+    """So the writer that just finished queues behind it instead of taking the turn again."""
     database = str(tmp_path / "x.db")
-    lock = f"{database}-writer"
+    lock, line = f"{database}-writer", f"{database}-writer-queue"
     turn = WriterTurn(database)
     with turn():
-        pass
-    assert turn.hand_over() is False  # nobody else wanted the turn
-
-    waited = threading.Event()
+        assert not turn_is_taken(line)  # nobody waiting: the line is free
+    wrote = threading.Event()
 
     def write() -> None:
         with turn():
-            waited.set()
+            wrote.set()
 
-    with other_process_view(lock) as fd:
+    with other_process_view(lock) as fd:  # another process has the turn
         fcntl.flock(fd, fcntl.LOCK_EX)
         writer = threading.Thread(target=write)
         writer.start()
         deadline = time.monotonic() + 10
-        while waiters_on(lock) == 0:  # a condition, polled: the writer is queued
+        while waiters_on(lock) == 0:  # a condition, polled: the writer is waiting
             assert time.monotonic() < deadline, "the writer never waited for its turn"
             time.sleep(0.001)
-        assert not waited.is_set()
+        assert turn_is_taken(line)  # the other process, done, would queue behind it
+        assert not wrote.is_set()
         fcntl.flock(fd, fcntl.LOCK_UN)
     writer.join(timeout=10)
-    assert waited.is_set()
-    assert turn.hand_over() is True
-    assert turn.hand_over() is False
+    assert wrote.is_set()
+    assert not turn_is_taken(line)
     turn.close()
 
 

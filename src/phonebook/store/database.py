@@ -121,11 +121,6 @@ class Database:
         """On SQLite, this thread's turn to write, among all processes (re-entrant)."""
         return self._turn() if self._turn is not None else nullcontext()
 
-    def hand_over_turn(self) -> None:
-        """Give another process waiting to write its turn before this thread's next one."""
-        if self._turn is not None:
-            self._turn.hand_over()
-
     @contextmanager
     def group_commit(self) -> Iterator[None]:
         """One transaction that the writing() blocks of this thread join, one commit."""
