@@ -98,6 +98,7 @@ class GroupCommitLane:
             # Writes queued while another process had its turn join this group.
             with self.database.writer_turn():
                 self._commit(self._batch(first))
+            self.database.after_commit()
 
     def _batch(self, first: _Job) -> list[_Job]:
         jobs = [first]

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from phonebook.settings import Settings
+from phonebook.store.checkpoints import Checkpointer
 from phonebook.store.fast_reads import FastReads
 from phonebook.store.writer_turn import WriterTurn, sqlite_file
 
@@ -49,7 +50,8 @@ class Database:
     ) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        self._statement_limit = _StatementLimit()
+        self._serving = _Serving()
+        self._checkpoints: Checkpointer | None = None
         # Beyond pool_size (writes, and bursts as large again): each read thread may
         # hold its FastReads connection and check out one more, and so may the event
         # loop's thread. Short of that, a checkout would wait out the pool timeout.
@@ -62,13 +64,13 @@ class Database:
                 pool_size=pool_size,
                 max_overflow=overflow,
             )
-            _configure_sqlite(self.engine, sqlite_busy_timeout_ms, self._statement_limit)
+            _configure_sqlite(self.engine, sqlite_busy_timeout_ms, self._serving)
         else:
             # pre_ping: a server restart costs one failed check, not a failed request.
             self.engine = create_engine(
                 self.url, pool_size=pool_size, max_overflow=overflow, pool_pre_ping=True
             )
-            _configure_postgresql(self.engine, self._statement_limit)
+            _configure_postgresql(self.engine, self._serving)
         self.fast = FastReads(self.engine)
         self._group = threading.local()
         self._turn = WriterTurn(sqlite_file(self.url.database)) if self.is_sqlite else None
@@ -89,7 +91,24 @@ class Database:
         may rightly run long, leave it off. A cancelled statement raises
         OperationalError: "interrupted" on SQLite, QueryCanceled on PostgreSQL.
         """
-        self._statement_limit.milliseconds = max(0, int(milliseconds))
+        self._serving.milliseconds = max(0, int(milliseconds))
+
+    def checkpoint_in_background(self) -> None:
+        """SQLite file: WAL checkpoints from a thread of their own, not inside COMMITs.
+
+        The served app calls it before serving; connections opened afterwards
+        turn SQLite's automatic checkpoint off, and idle pooled ones are closed.
+        """
+        if not self.is_sqlite or self._turn is None or self._checkpoints is not None:
+            return
+        self._serving.background_checkpoints = True
+        self.engine.dispose()
+        self._checkpoints = Checkpointer(self.engine)
+
+    def after_commit(self) -> None:
+        """Writes were committed (the write lane calls it once per group)."""
+        if self._checkpoints is not None:
+            self._checkpoints.after_commit()
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -147,6 +166,9 @@ class Database:
             raise OperationalError("SAVEPOINT", None, reason)
 
     def dispose(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.close()
+            self._checkpoints = None
         self.fast.close()
         self.engine.dispose()
         if self._turn is not None:
@@ -183,13 +205,15 @@ def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
-class _StatementLimit:
-    """How long one statement may run, shared by an engine's connections; 0: no limit."""
+class _Serving:
+    """What the served app sets for an engine's connections: the statement limit (0: none),
+    and whether checkpoints run in the background (then not inside COMMITs)."""
 
-    __slots__ = ("milliseconds",)
+    __slots__ = ("background_checkpoints", "milliseconds")
 
     def __init__(self) -> None:
         self.milliseconds = 0
+        self.background_checkpoints = False
 
 
 # SQLite calls the progress handler every this many virtual-machine instructions
@@ -210,7 +234,7 @@ class _TimedSqliteConnection(sqlite3.Connection):
     the statement: OperationalError "interrupted".
     """
 
-    limit: _StatementLimit  # set by the connect hook
+    limit: _Serving  # set by the connect hook
     _deadline: float | None = None
 
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
@@ -228,7 +252,7 @@ class _TimedSqliteConnection(sqlite3.Connection):
         return now > self._deadline
 
 
-def _configure_sqlite(engine: Engine, busy_timeout_ms: int, limit: _StatementLimit) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int, limit: _Serving) -> None:
     """WAL, foreign keys, a busy timeout, durable commits, explicit BEGINs, a statement limit.
 
     pysqlite's own transaction handling defers BEGIN until the first write and
@@ -246,6 +270,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, limit: _StatementLim
         # FULL: a commit acknowledged to a client survives a power loss, not
         # only a crash of the process (NORMAL in WAL may lose the last commits).
         cursor.execute("PRAGMA synchronous=FULL")
+        if limit.background_checkpoints:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
         # SQLite's own lower() folds ASCII only; the name search needs "É" -> "é",
         # as PostgreSQL's lower() gives.
@@ -264,7 +290,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, limit: _StatementLim
 _STATEMENT_TIMEOUT = "phonebook_statement_timeout_ms"
 
 
-def _configure_postgresql(engine: Engine, limit: _StatementLimit) -> None:
+def _configure_postgresql(engine: Engine, limit: _Serving) -> None:
     """statement_timeout per connection, set (once per connection and value) at checkout.
 
     Not a connect option: the limit is set after the engine is made (by the app,
