@@ -163,3 +163,13 @@ def test_local_counter_drops_expired_windows_when_it_grows(
     clock.now += 2  # all three windows expired
     asyncio.run(counter.hit(item, "auth", "d"))
     assert set(counter._windows) == {("auth", "d")}
+
+
+def test_local_counter_checks_without_opening_windows() -> None:
+    """A client that only ever succeeds leaves nothing behind for the auth throttle."""
+    clock = FakeClock()
+    counter = LocalCounter(clock)
+    item = parse("2/minute")
+    assert asyncio.run(counter.test(item, "auth", "a")) is True
+    assert asyncio.run(counter.window(item, "auth", "a")) == (1_060.0, 2)
+    assert counter._windows == {}

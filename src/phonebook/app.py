@@ -76,7 +76,7 @@ def build_app(settings: Settings, database: Database | None = None) -> Starlette
     database = database or Database.from_settings(settings)
     # Requests only: migrations and CLI commands ran, or run, without a limit.
     database.limit_statements(settings.statement_timeout_ms)
-    database.checkpoint_in_background()
+    database.coordinate_writers()
     slow_reads = SlowReads(settings.read_threads)
 
     @asynccontextmanager

@@ -47,7 +47,7 @@ class _SharedCounter:
         return stats.reset_time, stats.remaining
 
 
-# Beyond this many counters, expired ones are dropped (clients that failed once).
+# Beyond this many windows, expired ones are dropped (keys and failing clients gone quiet).
 _PRUNE_ABOVE = 10_000
 
 
@@ -64,32 +64,40 @@ class LocalCounter:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._windows: dict[tuple[str, ...], list[float]] = {}  # ids -> [expires_at, count]
+        self._pruned_at = 0.0
 
-    def _current(
-        self, item: RateLimitItem, identifiers: tuple[str, ...], now: float
-    ) -> list[float]:
+    def _live(self, identifiers: tuple[str, ...], now: float) -> list[float] | None:
         # The identifiers name the limit too ("key" or "auth"): one limit per name.
-        key = identifiers
-        window = self._windows.get(key)
-        if window is None or window[0] <= now:
-            if window is None and len(self._windows) >= _PRUNE_ABOVE:
-                self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
-            window = self._windows[key] = [now + item.get_expiry(), 0]
-        return window
+        window = self._windows.get(identifiers)
+        return window if window is not None and window[0] > now else None
 
     async def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
-        window = self._current(item, identifiers, self._clock())
+        now = self._clock()
+        window = self._live(identifiers, now)
+        if window is None:
+            self._prune(now)
+            window = self._windows[identifiers] = [now + item.get_expiry(), 0]
         if window[1] >= item.amount:
             return False
         window[1] += 1
         return True
 
     async def test(self, item: RateLimitItem, *identifiers: str) -> bool:
-        return self._current(item, identifiers, self._clock())[1] < item.amount
+        window = self._live(identifiers, self._clock())
+        return window is None or window[1] < item.amount
 
     async def window(self, item: RateLimitItem, *identifiers: str) -> tuple[float, int]:
-        expires_at, count = self._current(item, identifiers, self._clock())
-        return expires_at, max(0, item.amount - int(count))
+        now = self._clock()
+        window = self._live(identifiers, now)
+        if window is None:
+            return now + item.get_expiry(), item.amount
+        return window[0], max(0, item.amount - int(window[1]))
+
+    def _prune(self, now: float) -> None:
+        """Drop expired windows once there are many, at most once a second (O(n))."""
+        if len(self._windows) >= _PRUNE_ABOVE and now - self._pruned_at >= 1.0:
+            self._pruned_at = now
+            self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
 
 
 def _limit(spec: str) -> RateLimitItem | None:

@@ -95,9 +95,16 @@ class GroupCommitLane:
             first = self._queue.get()
             if first is None:
                 return
-            # Writes queued while another process had its turn join this group.
-            with self.database.writer_turn():
-                self._commit(self._batch(first))
+            jobs = [first]
+            try:
+                # Writes queued while another process had its turn join this group.
+                with self.database.writer_turn():
+                    jobs = self._batch(first)
+                    self._commit(jobs)
+            except Exception as exc:  # taking the turn failed: answer, and live on
+                for job in jobs:
+                    job.error = job.error or exc
+            _settle(jobs)
             self.database.after_commit()
 
     def _batch(self, first: _Job) -> list[_Job]:
@@ -124,17 +131,20 @@ class GroupCommitLane:
         except Exception as exc:
             for job in jobs:
                 job.error = job.error or exc
-        # One wake-up per event loop for the whole batch, not one per job.
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
-        for job in jobs:
-            by_loop.setdefault(job.loop, []).append(job)
-        for loop, settled in by_loop.items():
-            loop.call_soon_threadsafe(_settle_all, settled)
 
     def close(self) -> None:
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout=30)
+
+
+def _settle(jobs: list[_Job]) -> None:
+    """One wake-up per event loop for the whole batch, not one per job."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+    for job in jobs:
+        by_loop.setdefault(job.loop, []).append(job)
+    for loop, settled in by_loop.items():
+        loop.call_soon_threadsafe(_settle_all, settled)
 
 
 def _settle_all(jobs: list[_Job]) -> None:

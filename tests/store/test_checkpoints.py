@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 import time
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -11,6 +14,7 @@ from sqlalchemy import text
 from phonebook.app import build_app
 from phonebook.settings import Settings
 from phonebook.store.database import Database
+from phonebook.write_lane import GroupCommitLane
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -37,7 +41,7 @@ def test_the_app_checkpoints_after_commits_and_never_inside_them(database_url: s
     database = Database(database_url)
     path = database.url.database
     assert path is not None
-    database.checkpoint_in_background()
+    database.coordinate_writers()
     assert autocheckpoint(database) == 0  # a COMMIT never checkpoints
 
     size = os.path.getsize(path)
@@ -56,4 +60,92 @@ def test_the_served_app_turns_the_background_checkpoints_on(database_url: str) -
     database = Database(database_url)
     build_app(Settings(database_url=database_url), database)
     assert autocheckpoint(database) == 0
+    database.dispose()
+
+
+def wait_for_the_file_to_grow(path: str, size: int) -> None:
+    deadline = time.monotonic() + 10
+    while os.path.getsize(path) == size:  # a condition, polled: the pages reach the file
+        assert time.monotonic() < deadline, "no checkpoint ran"
+        time.sleep(0.01)
+
+
+def test_the_write_lane_wakes_the_checkpointer(database_url: str) -> None:
+    database = Database(database_url)
+    path = database.url.database
+    assert path is not None
+    database.coordinate_writers()
+    size = os.path.getsize(path)
+    lane = GroupCommitLane(database)
+
+    def fill() -> None:
+        write_rows(database, 3000)
+
+    asyncio.run(lane.run(fill))
+    wait_for_the_file_to_grow(path, size)
+    lane.close()
+    database.dispose()
+
+
+def test_the_wal_stays_bounded_under_writers_that_never_pause(database_url: str) -> None:
+    """A PASSIVE checkpoint alone never catches up; the WAL would grow without end."""
+    database = Database(database_url)
+    path = database.url.database
+    assert path is not None
+    database.coordinate_writers()
+    write_rows(database, 1)
+    largest = 0
+
+    def writer() -> None:
+        for _ in range(1500):
+            with database.writing() as conn:
+                conn.execute(text("INSERT INTO filler VALUES (:body)"), {"body": "y" * 20_000})
+            database.after_commit()
+
+    threads = [threading.Thread(target=writer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        largest = max(largest, os.path.getsize(f"{path}-wal"))
+        threads[0].join(timeout=0.01)
+    for thread in threads:
+        thread.join()
+    # 3,000 commits of ~6 pages: ~70 MB of WAL if it never restarted.
+    assert largest < 32 * 1024 * 1024, f"the WAL grew to {largest / 1e6:.0f} MB"
+    database.dispose()
+
+
+class FailingTurn:
+    def __enter__(self) -> None:
+        raise OSError(24, "Too many open files")
+
+    def __exit__(self, *_: Any) -> None:
+        return None
+
+
+def test_the_write_lane_survives_a_turn_it_could_not_take(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = Database(database_url)
+    lane = GroupCommitLane(database)
+    failures = iter([True])
+    real_turn = database.writer_turn
+
+    def flaky_turn() -> Any:
+        return FailingTurn() if next(failures, False) else real_turn()
+
+    monkeypatch.setattr(database, "writer_turn", flaky_turn)
+
+    async def two_writes() -> tuple[object, object]:
+        # Bounded: a dead writer thread would leave both waiting forever.
+        first = await asyncio.gather(
+            asyncio.wait_for(lane.run(lambda: "one"), 10), return_exceptions=True
+        )
+        second = await asyncio.wait_for(lane.run(lambda: "two"), 10)
+        return first[0], second
+
+    first, second = asyncio.run(two_writes())
+    assert isinstance(first, OSError)
+    assert second == "two"
+    lane.close()
     database.dispose()

@@ -91,8 +91,20 @@ def test_a_writer_waiting_for_the_turn_holds_the_place_in_line(tmp_path: Path) -
 
 
 @pytest.mark.sqlite_only
-def test_a_write_transaction_takes_the_turn(database_url: str) -> None:
+def test_cli_writes_do_not_take_the_turn(database_url: str) -> None:
+    """They may run long (optimize, seed): they wait on SQLite's lock, which times out."""
     database = Database(database_url)
+    lock = f"{sqlite_file(database.url.database)}-writer"
+    with database.writing() as conn:
+        conn.execute(text("SELECT 1"))
+        assert not Path(lock).exists() or not turn_is_taken(lock)
+    database.dispose()
+
+
+@pytest.mark.sqlite_only
+def test_a_write_transaction_of_the_served_app_takes_the_turn(database_url: str) -> None:
+    database = Database(database_url)
+    database.coordinate_writers()
     lock = f"{sqlite_file(database.url.database)}-writer"
     with database.writing() as conn:
         conn.execute(text("SELECT 1"))

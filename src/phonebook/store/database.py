@@ -73,7 +73,7 @@ class Database:
             _configure_postgresql(self.engine, self._serving)
         self.fast = FastReads(self.engine)
         self._group = threading.local()
-        self._turn = WriterTurn(sqlite_file(self.url.database)) if self.is_sqlite else None
+        self._turn: WriterTurn | None = None  # coordinate_writers()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -93,17 +93,23 @@ class Database:
         """
         self._serving.milliseconds = max(0, int(milliseconds))
 
-    def checkpoint_in_background(self) -> None:
-        """SQLite file: WAL checkpoints from a thread of their own, not inside COMMITs.
+    def coordinate_writers(self) -> None:
+        """For the served app on an SQLite file: writers take turns, checkpoints run apart.
 
-        The served app calls it before serving; connections opened afterwards
+        The writer threads of all worker processes take turns (WriterTurn), and
+        WAL checkpoints run from a thread of their own (Checkpointer) instead of
+        inside COMMITs. Called before serving: connections opened afterwards
         turn SQLite's automatic checkpoint off, and idle pooled ones are closed.
+        CLI commands don't call it: their writes, which may run long, wait on
+        SQLite's own lock, where a server writer waits at most busy_timeout.
         """
-        if not self.is_sqlite or self._turn is None or self._checkpoints is not None:
+        path = sqlite_file(self.url.database) if self.is_sqlite else None
+        if path is None or self._turn is not None:
             return
+        self._turn = WriterTurn(path)
         self._serving.background_checkpoints = True
         self.engine.dispose()
-        self._checkpoints = Checkpointer(self.engine)
+        self._checkpoints = Checkpointer(self.engine, self.writer_turn)
 
     def after_commit(self) -> None:
         """Writes were committed (the write lane calls it once per group)."""
@@ -131,13 +137,14 @@ class Database:
             with _savepoint(group):
                 yield group
             return
-        with self.writer_turn(), self.engine.connect() as conn:
+        # The connection first: a wait for the pool must not hold the turn.
+        with self.engine.connect() as conn, self.writer_turn():
             conn = conn.execution_options(**{_WRITE: True})
             with conn.begin():
                 yield conn
 
     def writer_turn(self) -> AbstractContextManager[None]:
-        """On SQLite, this thread's turn to write, among all processes (re-entrant)."""
+        """The served app on SQLite: this thread's turn to write, among all processes."""
         return self._turn() if self._turn is not None else nullcontext()
 
     @contextmanager
@@ -252,6 +259,9 @@ class _TimedSqliteConnection(sqlite3.Connection):
         return now > self._deadline
 
 
+_WAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int, limit: _Serving) -> None:
     """WAL, foreign keys, a busy timeout, durable commits, explicit BEGINs, a statement limit.
 
@@ -272,6 +282,11 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, limit: _Serving) -> 
         cursor.execute("PRAGMA synchronous=FULL")
         if limit.background_checkpoints:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
+        # The WAL file shrinks back to this when it restarts (default: never).
+        cursor.execute(f"PRAGMA journal_size_limit={_WAL_SIZE_LIMIT}")
+        # Freed pages are zeroed: a deleted number must not linger in the file.
+        # Debian's SQLite had this compiled in; the pysqlite3 wheel's has not.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
         # SQLite's own lower() folds ASCII only; the name search needs "É" -> "é",
         # as PostgreSQL's lower() gives.

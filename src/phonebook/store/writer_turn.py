@@ -20,8 +20,10 @@ class WriterTurn:
     write without pause starve each other: measured with 2 workers, POST p99 over
     a second and requests failing after the 5 s busy timeout. A blocking flock()
     on `<database>-writer` queues them in the kernel instead, which wakes the
-    waiter as soon as the lock is freed. SQLite's own lock still guards the file
-    against writers that don't take turns here (another tool, a CLI command).
+    waiter as soon as the lock is freed. Only the served app's writers take
+    turns here (Database.coordinate_writers); CLI commands and other tools, whose
+    writes may run long, wait on SQLite's own lock, where a server writer waits
+    at most busy_timeout before answering 503.
 
     The kernel wakes the waiter, but the writer that just finished, its next
     group already queued, would usually take the lock again first, turn after
@@ -59,9 +61,12 @@ class WriterTurn:
     def _acquire(self) -> None:
         if self._path is None or sys.platform == "win32":
             return
-        if self._fd is None or self._queue_fd is None:
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
-            self._queue_fd = os.open(f"{self._path}-queue", os.O_RDWR | os.O_CREAT, 0o644)
+        # Read-only: flock needs no more, and a lock file created by another
+        # user (a CLI run as root) still opens.
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDONLY | os.O_CREAT, 0o644)
+        if self._queue_fd is None:
+            self._queue_fd = os.open(f"{self._path}-queue", os.O_RDONLY | os.O_CREAT, 0o644)
         fcntl.flock(self._queue_fd, fcntl.LOCK_EX)
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX)
@@ -73,12 +78,20 @@ class WriterTurn:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
-        """Close the lock file; a later turn opens it again."""
-        with self._lock:
+        """Close the lock files; a later turn opens them again.
+
+        Not while a thread of this process waits for or holds the turn (a
+        writer stuck at shutdown): the files then close with the process.
+        """
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
             for fd in (self._fd, self._queue_fd):
                 if fd is not None:
                     os.close(fd)
             self._fd = self._queue_fd = None
+        finally:
+            self._lock.release()
 
 
 def sqlite_file(database: str | None) -> str | None:
