@@ -6,6 +6,7 @@ import asyncio
 import os
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -31,35 +32,13 @@ def write_rows(database: Database, count: int) -> None:
             conn.execute(text("INSERT INTO filler VALUES (:body)"), {"body": "x" * 2000})
 
 
-def test_cli_connections_keep_sqlites_automatic_checkpoint(database_url: str) -> None:
+@pytest.fixture
+def served(database_url: str) -> Iterator[tuple[Database, str]]:
+    """A database as the served app sets it up, and its file's path."""
     database = Database(database_url)
-    assert autocheckpoint(database) == 1000
-    database.dispose()
-
-
-def test_the_app_checkpoints_after_commits_and_never_inside_them(database_url: str) -> None:
-    database = Database(database_url)
-    path = database.url.database
-    assert path is not None
     database.coordinate_writers()
-    assert autocheckpoint(database) == 0  # a COMMIT never checkpoints
-
-    size = os.path.getsize(path)
-    write_rows(database, 3000)  # ~6 MB: past 1,000 pages, in the WAL only
-    assert os.path.getsize(path) == size, "a commit checkpointed"
-
-    database.after_commit()
-    deadline = time.monotonic() + 10
-    while os.path.getsize(path) == size:  # a condition, polled: the pages reach the file
-        assert time.monotonic() < deadline, "the background checkpoint never ran"
-        time.sleep(0.01)
-    database.dispose()
-
-
-def test_the_served_app_turns_the_background_checkpoints_on(database_url: str) -> None:
-    database = Database(database_url)
-    build_app(Settings(database_url=database_url), database)
-    assert autocheckpoint(database) == 0
+    assert database.url.database is not None
+    yield database, database.url.database
     database.dispose()
 
 
@@ -70,11 +49,33 @@ def wait_for_the_file_to_grow(path: str, size: int) -> None:
         time.sleep(0.01)
 
 
-def test_the_write_lane_wakes_the_checkpointer(database_url: str) -> None:
+def test_cli_connections_keep_sqlites_automatic_checkpoint(database_url: str) -> None:
     database = Database(database_url)
-    path = database.url.database
-    assert path is not None
-    database.coordinate_writers()
+    assert autocheckpoint(database) == 1000
+    database.dispose()
+
+
+def test_the_app_checkpoints_after_commits_and_never_inside_them(
+    served: tuple[Database, str],
+) -> None:
+    database, path = served
+    assert autocheckpoint(database) == 0  # a COMMIT never checkpoints
+    size = os.path.getsize(path)
+    write_rows(database, 3000)  # ~6 MB: past 1,000 pages, in the WAL only
+    assert os.path.getsize(path) == size, "a commit checkpointed"
+    database.after_commit()
+    wait_for_the_file_to_grow(path, size)
+
+
+def test_the_served_app_turns_the_background_checkpoints_on(database_url: str) -> None:
+    database = Database(database_url)
+    build_app(Settings(database_url=database_url), database)
+    assert autocheckpoint(database) == 0
+    database.dispose()
+
+
+def test_the_write_lane_wakes_the_checkpointer(served: tuple[Database, str]) -> None:
+    database, path = served
     size = os.path.getsize(path)
     lane = GroupCommitLane(database)
 
@@ -84,15 +85,13 @@ def test_the_write_lane_wakes_the_checkpointer(database_url: str) -> None:
     asyncio.run(lane.run(fill))
     wait_for_the_file_to_grow(path, size)
     lane.close()
-    database.dispose()
 
 
-def test_the_wal_stays_bounded_under_writers_that_never_pause(database_url: str) -> None:
+def test_the_wal_stays_bounded_under_writers_that_never_pause(
+    served: tuple[Database, str],
+) -> None:
     """A PASSIVE checkpoint alone never catches up; the WAL would grow without end."""
-    database = Database(database_url)
-    path = database.url.database
-    assert path is not None
-    database.coordinate_writers()
+    database, path = served
     write_rows(database, 1)
     largest = 0
 
@@ -112,7 +111,6 @@ def test_the_wal_stays_bounded_under_writers_that_never_pause(database_url: str)
         thread.join()
     # 3,000 commits of ~6 pages: ~70 MB of WAL if it never restarted.
     assert largest < 32 * 1024 * 1024, f"the WAL grew to {largest / 1e6:.0f} MB"
-    database.dispose()
 
 
 class FailingTurn:
