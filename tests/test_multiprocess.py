@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+import uvicorn
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -133,6 +134,11 @@ def test_sqlite_refuses_workers_without_the_fix(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(cli, "sqlite_safe_for_many_writers", lambda: False)
+
+    def serve_anyway(*_: object, **__: object) -> None:
+        raise AssertionError("served several SQLite workers without the WAL-reset fix")
+
+    monkeypatch.setattr(uvicorn, "run", serve_anyway)  # fail, don't hang, if not refused
     result = CliRunner().invoke(cli.cli, ["--database", database_url, "serve", "--workers", "2"])
     assert result.exit_code != 0
     assert "WAL-reset" in result.output
