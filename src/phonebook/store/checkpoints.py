@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import Final
 
 from sqlalchemy import Engine
@@ -58,10 +58,7 @@ class Checkpointer:
                 return
             self._wanted.clear()
             try:
-                if frames > _RESTART_FRAMES:
-                    with self._turn():
-                        frames = self.checkpoint()
-                else:
+                with self._turn() if frames > _RESTART_FRAMES else nullcontext():
                     frames = self.checkpoint()
             except Exception:  # the thread must outlive any one failure: retried next round
                 log.exception("WAL checkpoint failed")

@@ -30,7 +30,6 @@ else:
     except ImportError:  # no wheel for this platform: the system's SQLite, one worker
         import sqlite3
 
-SQLITE_VERSION: str = sqlite3.sqlite_version
 SQLITE_DRIVER: str = sqlite3.__name__
 
 _WRITE = "phonebook_write"
@@ -241,7 +240,7 @@ class _TimedSqliteConnection(sqlite3.Connection):
     the statement: OperationalError "interrupted".
     """
 
-    limit: _Serving  # set by the connect hook
+    serving: _Serving  # set by the connect hook
     _deadline: float | None = None
 
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
@@ -249,7 +248,7 @@ class _TimedSqliteConnection(sqlite3.Connection):
         return super().cursor(*args, **kwargs)
 
     def progress(self) -> bool:
-        milliseconds = self.limit.milliseconds
+        milliseconds = self.serving.milliseconds
         if not milliseconds:
             return False
         now = time.monotonic()
@@ -262,7 +261,7 @@ class _TimedSqliteConnection(sqlite3.Connection):
 _WAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 
-def _configure_sqlite(engine: Engine, busy_timeout_ms: int, limit: _Serving) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int, serving: _Serving) -> None:
     """WAL, foreign keys, a busy timeout, durable commits, explicit BEGINs, a statement limit.
 
     pysqlite's own transaction handling defers BEGIN until the first write and
@@ -280,7 +279,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, limit: _Serving) -> 
         # FULL: a commit acknowledged to a client survives a power loss, not
         # only a crash of the process (NORMAL in WAL may lose the last commits).
         cursor.execute("PRAGMA synchronous=FULL")
-        if limit.background_checkpoints:
+        if serving.background_checkpoints:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
         # The WAL file shrinks back to this when it restarts (default: never).
         cursor.execute(f"PRAGMA journal_size_limit={_WAL_SIZE_LIMIT}")
@@ -291,7 +290,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, limit: _Serving) -> 
         # SQLite's own lower() folds ASCII only; the name search needs "É" -> "é",
         # as PostgreSQL's lower() gives.
         dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
-        dbapi_connection.limit = limit
+        dbapi_connection.serving = serving
         dbapi_connection.set_progress_handler(dbapi_connection.progress, _PROGRESS_STEPS)
 
     @event.listens_for(engine, "begin")
@@ -305,7 +304,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, limit: _Serving) -> 
 _STATEMENT_TIMEOUT = "phonebook_statement_timeout_ms"
 
 
-def _configure_postgresql(engine: Engine, limit: _Serving) -> None:
+def _configure_postgresql(engine: Engine, serving: _Serving) -> None:
     """statement_timeout per connection, set (once per connection and value) at checkout.
 
     Not a connect option: the limit is set after the engine is made (by the app,
@@ -314,7 +313,7 @@ def _configure_postgresql(engine: Engine, limit: _Serving) -> None:
 
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        milliseconds = limit.milliseconds
+        milliseconds = serving.milliseconds
         # A new connection keeps the server's own setting until a limit is set.
         if record.info.get(_STATEMENT_TIMEOUT, 0) == milliseconds:
             return
