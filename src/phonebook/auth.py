@@ -27,25 +27,30 @@ async def authorize(request: Request) -> Caller:
     skips the client check: the throttle guards the lookups a guesser causes,
     and keeping it off the hot path saves a counter read per request.
     """
-    limits: RateLimits = request.app.state.rate_limits
-    cache: KeyCache = request.app.state.keys
-    client = request.client.host if request.client else "unknown"
+    state = request.app.state
+    limits: RateLimits = state.rate_limits
+    cache: KeyCache = state.keys
     try:
         key_hash = hash_key(presented_key(request))
         caller = cache.get(key_hash)
         if caller is None:
-            await limits.check_client(client)
+            await limits.check_client(_client(request))
             caller = authenticate_hash(context_of(request).database, key_hash, cache)
         if caller is None:
             raise unauthorized("The API key is unknown or revoked.")
     except ApiError as exc:
         if exc.status == 401:
-            await limits.record_failure(client)
+            await limits.record_failure(_client(request))
         raise
     await limits.check_key(caller.key_id)
     if caller.read_only and request.method not in READ_METHODS:
         raise forbidden("This API key is read-only; writing needs a read-write key.")
     return caller
+
+
+def _client(request: Request) -> str:
+    client = request.client
+    return client.host if client else "unknown"
 
 
 def presented_key(request: Request) -> str:

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, bindparam, func, insert, select
 
 from phonebook.store import direct
+from phonebook.store.fast_reads import page_bound
 from phonebook.store.tables import audit_events as t
 
 
@@ -45,8 +46,8 @@ _PAGE = (
     select(*_COLUMNS)
     .where(*_OF_ENTITY)
     .order_by(t.c.id)
-    .limit(bindparam("limit"))
-    .offset(bindparam("offset"))
+    .limit(page_bound("limit"))
+    .offset(page_bound("offset"))
 )
 _COUNT = select(func.count()).where(*_OF_ENTITY)
 _LATEST = select(*_COLUMNS).where(*_OF_ENTITY).order_by(t.c.id.desc()).limit(1)

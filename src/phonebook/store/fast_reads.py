@@ -21,6 +21,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     func,
+    literal,
     literal_column,
     select,
 )
@@ -111,3 +112,17 @@ def in_ids(column: ColumnElement[int], dialect: str) -> ColumnElement[bool]:
 def ids_parameter(dialect: str, ids: Sequence[int]) -> dict[str, object]:
     """The :ids parameter of in_ids for this dialect."""
     return {"ids": orjson.dumps(list(ids)).decode() if dialect == "sqlite" else list(ids)}
+
+
+def page_bound(value: str | int) -> ColumnElement[int]:
+    """A LIMIT or OFFSET, the parameter named value or the number value, as `? + 0`.
+
+    SQLite 3.53's planner reads a LIMIT or OFFSET that is a bare parameter, so
+    the statement is prepared again at every execution, whatever the value: a
+    page of a constituent's numbers measured 11.4 us against 3.9 us for the
+    same query with `? + 0` (3.40 runs both in 3.5 us; docs/performance.md).
+    """
+    parameter = (
+        bindparam(value, type_=BigInteger) if isinstance(value, str) else literal(value, BigInteger)
+    )
+    return parameter + literal_column("0", BigInteger)  # BIGINT: PostgreSQL's offsets are 64-bit

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from phonebook.store import direct
-from phonebook.store.fast_reads import DIALECTS, FastReads, ids_parameter, in_ids
+from phonebook.store.fast_reads import DIALECTS, FastReads, ids_parameter, in_ids, page_bound
 from phonebook.store.tables import phone_numbers as t
 
 
@@ -48,8 +48,8 @@ _PAGE = (
         t.c.account_id == bindparam("account_id"),
     )
     .order_by(t.c.id)
-    .limit(bindparam("limit"))
-    .offset(bindparam("offset"))
+    .limit(page_bound("limit"))
+    .offset(page_bound("offset"))
 )
 _COUNT = select(func.count()).where(
     t.c.constituent_id == bindparam("constituent_id"), t.c.account_id == bindparam("account_id")

@@ -1,0 +1,144 @@
+"""The hottest reads skip Starlette's router (api.direct) and answer exactly as it would."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.responses import Response
+from starlette.testclient import TestClient
+
+from phonebook.api import phone_numbers
+from phonebook.api.direct import DirectReads, PhonebookApp
+from phonebook.api.responses import _PRIVATE, JSON_TYPE, JsonResponse
+from phonebook.service import phone_numbers as phone_number_service
+from tests.conftest import Api
+
+DIRECT = DirectReads(phone_numbers.direct_reads)
+
+
+def _scope(method: str, path: str, root_path: str = "") -> dict[str, object]:
+    return {"type": "http", "method": method, "path": path, "root_path": root_path}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "handler", "params"),
+    [
+        ("GET", "/api/v1/phone_numbers/12", phone_numbers.show_number, {"id": "12"}),
+        ("HEAD", "/api/v1/phone_numbers/12", phone_numbers.show_number, {"id": "12"}),
+        (
+            "GET",
+            "/api/v1/constituents/7/phone_numbers",
+            phone_numbers.list_numbers,
+            {"constituent_id": "7"},
+        ),
+    ],
+)
+def test_the_hot_reads_are_found(method: str, path: str, handler: object, params: object) -> None:
+    assert DIRECT.find(_scope(method, path)) == (handler, params)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PATCH", "/api/v1/phone_numbers/12"),
+        ("DELETE", "/api/v1/phone_numbers/12"),
+        ("POST", "/api/v1/constituents/7/phone_numbers"),
+        ("GET", "/api/v1/phone_numbers/12/"),
+        ("GET", "/api/v1/phone_numbers/12/history"),
+        ("GET", "/api/v1/phone_numbers/x"),
+        ("GET", "/api/v1/phone_numbers"),
+        ("GET", "/api/v1/constituents/7"),
+    ],
+)
+def test_everything_else_goes_through_starlette(method: str, path: str) -> None:
+    assert DIRECT.find(_scope(method, path)) is None
+
+
+def test_a_root_path_goes_through_starlette() -> None:
+    assert DIRECT.find(_scope("GET", "/api/v1/phone_numbers/12", root_path="/pb")) is None
+
+
+def test_the_hot_reads_never_reach_starlettes_middleware(api: Api) -> None:
+    constituent = api.constituent()
+    number = api.number(constituent)["id"]
+    app = api.client.app
+    assert isinstance(app, PhonebookApp)
+
+    async def refuse(*_args: object) -> None:
+        raise AssertionError("through Starlette")
+
+    app.middleware_stack = refuse
+    assert api.get(f"/api/v1/phone_numbers/{number}").status_code == 200
+    assert api.get(f"/api/v1/constituents/{constituent}/phone_numbers").status_code == 200
+    assert api.get(f"/api/v1/constituents/{constituent}").status_code == 500
+
+
+def _answers(api: Api, paths: list[str]) -> list[tuple[int, list[tuple[str, str]], bytes]]:
+    found = []
+    for method in ("GET", "HEAD"):
+        for path in paths:
+            response = api.client.request(method, path, headers=api._headers())
+            found.append((response.status_code, response.headers.multi_items(), response.content))
+    return found
+
+
+def test_direct_answers_equal_starlettes_byte_for_byte(api: Api, other_api: Api) -> None:
+    """Same status, headers (in order) and body through either dispatch, errors included."""
+    constituent = api.constituent()
+    number = api.number(constituent)["id"]
+    paths = [
+        f"/api/v1/phone_numbers/{number}",
+        f"/api/v1/phone_numbers/{number + 1000}",  # 404
+        "/api/v1/phone_numbers/" + "9" * 40,  # 404: not a storable id
+        f"/api/v1/constituents/{constituent}/phone_numbers",
+        f"/api/v1/constituents/{constituent}/phone_numbers?limit=1&offset=0",
+        f"/api/v1/constituents/{constituent}/phone_numbers?limit=x",  # 400
+        f"/api/v1/constituents/{constituent + 1000}/phone_numbers",  # 404
+    ]
+    app = api.client.app
+    assert isinstance(app, PhonebookApp)
+    direct = _answers(api, paths)
+    unauthenticated = api.client.get(paths[0]).content
+    foreign = other_api.get(paths[0]).content
+    app.direct = None
+    try:
+        assert _answers(api, paths) == direct
+        assert api.client.get(paths[0]).content == unauthenticated
+        assert other_api.get(paths[0]).content == foreign
+    finally:
+        app.direct = DIRECT
+    assert [status for status, _, _ in direct[: len(paths)]] == [200, 404, 404, 200, 200, 400, 404]
+
+
+def test_an_unexpected_failure_is_a_500_and_reaches_the_server(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As through Starlette: the bare 500 answers, then the error goes on to be logged."""
+
+    def explode(*_args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(phone_number_service, "get", explode)
+    response = api.get("/api/v1/phone_numbers/1")
+    assert response.status_code == 500
+    assert response.json()["error"] == "Internal Server Error"
+    raising = TestClient(api.client.app, raise_server_exceptions=True)  # no lifespan: shares it
+    with pytest.raises(RuntimeError, match="boom"):
+        raising.get("/api/v1/phone_numbers/1", headers=api._headers())
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        None,
+        {},
+        {"ETag": '"abc"'},
+        {"Retry-After": "1", "Allow": "GET, HEAD"},
+        {"Cache-Control": "x"},
+    ],
+)
+def test_json_response_headers_are_starlettes(headers: dict[str, str] | None) -> None:
+    body = b'{"a":1}'
+    expected = Response(body, 201, {**_PRIVATE, **(headers or {})}, JSON_TYPE)
+    built = JsonResponse(body, 201, headers)
+    assert built.raw_headers == expected.raw_headers
+    assert (built.status_code, built.body) == (201, body)
