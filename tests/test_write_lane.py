@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from contextlib import AbstractContextManager
 
 import pytest
@@ -57,7 +58,7 @@ def test_writes_are_batched_into_fewer_commits(database: Database) -> None:
     commits = 0
     real = database.group_commit
 
-    def counting() -> AbstractContextManager[None]:
+    def counting() -> AbstractContextManager[Connection]:
         nonlocal commits
         commits += 1
         return real()
@@ -79,3 +80,49 @@ def test_writes_are_batched_into_fewer_commits(database: Database) -> None:
 def test_postgresql_gets_a_thread_pool(database: Database) -> None:
     lane = lane_for(database, threads=5)
     assert isinstance(lane, GroupCommitLane if database.is_sqlite else ThreadLane)
+
+
+@pytest.mark.sqlite_only
+def test_use_cases_run_on_the_event_loop_that_sent_them(database: Database) -> None:
+    """The lane's thread begins and commits; the use case itself runs on the loop."""
+    lane = GroupCommitLane(database)
+
+    def where(_database: Database) -> int:
+        with _database.writing() as conn:
+            conn.execute(insert(accounts).values(name="here", created_at=utc_now()))
+        return threading.get_ident()
+
+    async def both() -> tuple[int, int]:
+        ran_on = await lane.run(where, database)
+        return ran_on, threading.get_ident()
+
+    try:
+        ran_on, loop_thread = asyncio.run(both())
+    finally:
+        lane.close()
+    assert ran_on == loop_thread
+    with database.reading() as conn:
+        assert _names(conn) == ["here"]
+
+
+@pytest.mark.sqlite_only
+def test_closing_on_the_loop_with_writes_queued_neither_hangs_nor_writes_late(
+    database: Database,
+) -> None:
+    """close() blocks the very loop the queued use case needs: it is cancelled, not run later."""
+    lane = GroupCommitLane(database)
+
+    async def close_while_queued() -> BaseException | None:
+        write = asyncio.ensure_future(lane.run(_add_account, database, "late"))
+        await asyncio.sleep(0)  # the job is queued; the lane's thread wants this loop next
+        lane.close()
+        try:
+            await write
+        except RuntimeError as exc:
+            return exc
+        return None
+
+    error = asyncio.run(close_while_queued())
+    assert isinstance(error, RuntimeError)
+    with database.reading() as conn:
+        assert _names(conn) == []

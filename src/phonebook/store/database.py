@@ -147,16 +147,23 @@ class Database:
         return self._turn() if self._turn is not None else nullcontext()
 
     @contextmanager
-    def group_commit(self) -> Iterator[None]:
+    def group_commit(self) -> Iterator[Connection]:
         """One transaction that the writing() blocks of this thread join, one commit."""
         with self.writing() as conn:
-            outer = getattr(self._group, "conn", None)  # nested: a savepoint of the outer group
-            self._group.conn = conn
-            try:
-                yield
-            finally:
-                self._group.conn = outer
+            with self.joining(conn):
+                yield conn
             self._group_intact(conn)
+
+    @contextmanager
+    def joining(self, group: Connection) -> Iterator[None]:
+        """This thread's writing() blocks join group, a group_commit() open here or on
+        another thread that waits meanwhile (the write lane's)."""
+        outer = getattr(self._group, "conn", None)  # nested: a savepoint of the outer group
+        self._group.conn = group
+        try:
+            yield
+        finally:
+            self._group.conn = outer
 
     def _group_intact(self, group: Connection) -> None:
         """Raise if SQLite rolled back the group's whole transaction.
