@@ -13,12 +13,14 @@ worker threads:
   alone (a failed one rolls back to its savepoint); nothing is acknowledged
   before it is durable.
 
-  The thread waits for the writers' turn, begins and commits; the use cases
-  themselves run on the event loop that submitted them, while the thread
-  waits. They are short and never wait on a lock (the transaction holds the
-  write lock), and on the writer thread they fought the event loop for the GIL
-  at every statement: with 2 workers at 16 connections a create took about
-  170 us of the turn there, against 62 us alone (docs/performance.md).
+  The thread waits for the writers' turn, begins and commits (SQLite's waits
+  and the fsync, with the GIL released); the use cases themselves run on the
+  event loop that submitted them, while the thread waits. They never wait on
+  a lock there (the transaction already holds the write lock) and the
+  statement limit bounds them. On the writer thread each statement handed the
+  GIL back and forth with the loop; measured A/B with 2 workers, running them
+  on the loop gave 6-16% more creates and updates a second and cut the mix's
+  p99 by a quarter (docs/performance.md).
 """
 
 from __future__ import annotations
