@@ -126,3 +126,43 @@ def test_closing_on_the_loop_with_writes_queued_neither_hangs_nor_writes_late(
     assert isinstance(error, RuntimeError)
     with database.reading() as conn:
         assert _names(conn) == []
+
+
+@pytest.mark.sqlite_only
+def test_a_write_on_the_event_loop_of_the_served_app_is_refused(database: Database) -> None:
+    """It would wait for the turn the lane holds while the lane waits for this loop."""
+    database.coordinate_writers()
+
+    async def write_here() -> None:
+        _add_account(database, "on the loop")
+
+    with pytest.raises(RuntimeError, match="write lane"):
+        asyncio.run(write_here())
+    assert _add_account(database, "off the loop") == "off the loop"  # no loop: allowed
+
+
+@pytest.mark.sqlite_only
+def test_a_loop_that_stops_with_a_write_queued_frees_the_lane(database: Database) -> None:
+    """The lane gives the turn back instead of waiting for ever on a loop that is gone."""
+    database.coordinate_writers()
+    lane = GroupCommitLane(database)
+    loop = asyncio.new_event_loop()
+    orphan = loop.create_task(lane.run(_add_account, database, "orphan"))
+    loop.run_until_complete(asyncio.sleep(0))  # queued; then the loop stops running
+    later: list[str] = []  # from a live loop, in the orphan's group or the next one
+
+    def write_after() -> None:
+        later.append(asyncio.run(lane.run(_add_account, database, "after")))
+
+    after = threading.Thread(target=write_after)
+    after.start()
+    after.join(timeout=30)  # a guard against hanging the suite, not a measurement
+    try:
+        assert later == ["after"]
+        loop.run_until_complete(asyncio.wait([orphan]))
+        assert isinstance(orphan.exception(), RuntimeError)
+    finally:
+        loop.close()
+        lane.close()
+    with database.reading() as conn:
+        assert _names(conn) == ["after"]

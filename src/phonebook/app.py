@@ -105,7 +105,7 @@ def build_app(settings: Settings, database: Database | None = None) -> Starlette
         },
         lifespan=lifespan,
     )
-    app.direct = DirectReads(phone_numbers.direct_reads)
+    app.answer_directly(DirectReads(phone_numbers.direct_reads))
     app.state.settings = settings
     app.state.ctx = ServiceContext.open(database)
     app.state.keys = KeyCache(settings.key_cache_seconds)

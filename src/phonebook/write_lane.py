@@ -135,22 +135,33 @@ class GroupCommitLane:
         try:
             with self.database.group_commit() as group:
                 for loop, theirs in _by_loop(jobs).items():
-                    self._run_on(loop, _OnLoop(self._run_jobs, group, theirs))
+                    try:
+                        self._run_on(loop, _OnLoop(self._run_jobs, group, theirs))
+                    except _NeverRanError as exc:  # their loop is gone; the others' writes stand
+                        for job in theirs:
+                            job.error = exc
         except Exception as exc:
             for job in jobs:
                 job.error = job.error or exc
 
     def _run_on(self, loop: asyncio.AbstractEventLoop, work: _OnLoop) -> None:
-        """work on loop, returning once it has run (RuntimeError: it never will).
+        """work on loop, returning once it has run; _NeverRanError if it never will.
 
         close() may be waiting for this thread on that very loop (a lifespan
-        shutdown with writes still queued): then the work is cancelled, so it
-        cannot run later, outside the transaction, after the thread gave up.
+        shutdown with writes still queued), or the loop may have stopped: then
+        the work is cancelled, so that it cannot run later, outside the
+        transaction, and the turn is not held for ever.
         """
-        loop.call_soon_threadsafe(work)  # RuntimeError if the loop is closed
+        try:
+            loop.call_soon_threadsafe(work)
+        except RuntimeError as exc:  # the loop is closed
+            raise _NeverRanError("the app shut down before these writes ran") from exc
         while not work.done.wait(0.05):
-            if self._closing and work.cancel():
-                raise RuntimeError("the app shut down before these writes ran")
+            gone = self._closing or loop.is_closed() or not loop.is_running()
+            if gone and work.cancel():
+                raise _NeverRanError("the app shut down before these writes ran")
+        if work.failed is not None:  # not an Exception, and mid-group: nothing may commit
+            raise RuntimeError("a write use case was interrupted") from work.failed
 
     def _run_jobs(self, group: Connection, jobs: list[_Job]) -> None:
         """On the jobs' event loop, while this lane's thread waits for it."""
@@ -175,6 +186,10 @@ def _by_loop(jobs: list[_Job]) -> dict[asyncio.AbstractEventLoop, list[_Job]]:
     return by_loop
 
 
+class _NeverRanError(RuntimeError):
+    """Use cases that never ran: their loop stopped or the app shut down."""
+
+
 class _OnLoop:
     """work(*args), called once on an event loop, unless cancelled before it starts."""
 
@@ -183,6 +198,7 @@ class _OnLoop:
         self._lock = threading.Lock()
         self._state = "waiting"  # then "running" or "cancelled"
         self.done = threading.Event()
+        self.failed: BaseException | None = None  # what escaped the work, if anything
 
     def __call__(self) -> None:
         with self._lock:
@@ -191,6 +207,9 @@ class _OnLoop:
             self._state = "running"
         try:
             self._work(*self._args)
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit: the loop's to handle
+            self.failed = exc
+            raise
         finally:
             self.done.set()
 
@@ -205,7 +224,10 @@ class _OnLoop:
 def _settle(jobs: list[_Job]) -> None:
     """One wake-up per event loop for the whole batch, not one per job."""
     for loop, settled in _by_loop(jobs).items():
-        loop.call_soon_threadsafe(_settle_all, settled)
+        try:
+            loop.call_soon_threadsafe(_settle_all, settled)
+        except RuntimeError:  # that loop is closed: nobody is left to answer
+            continue
 
 
 def _settle_all(jobs: list[_Job]) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 from starlette.testclient import TestClient
 
@@ -72,13 +76,19 @@ def test_the_hot_reads_never_reach_starlettes_middleware(api: Api) -> None:
     assert api.get(f"/api/v1/constituents/{constituent}").status_code == 500
 
 
-def _answers(api: Api, paths: list[str]) -> list[tuple[int, list[tuple[str, str]], bytes]]:
-    found = []
-    for method in ("GET", "HEAD"):
-        for path in paths:
-            response = api.client.request(method, path, headers=api._headers())
-            found.append((response.status_code, response.headers.multi_items(), response.content))
-    return found
+Whole = tuple[int, list[tuple[str, str]], bytes]
+
+
+def _whole(response: Any) -> Whole:
+    return response.status_code, response.headers.multi_items(), response.content
+
+
+def _answers(api: Api, paths: list[str]) -> list[Whole]:
+    return [
+        _whole(api.client.request(method, path, headers=api._headers()))
+        for method in ("GET", "HEAD")
+        for path in paths
+    ]
 
 
 def test_direct_answers_equal_starlettes_byte_for_byte(api: Api, other_api: Api) -> None:
@@ -97,15 +107,16 @@ def test_direct_answers_equal_starlettes_byte_for_byte(api: Api, other_api: Api)
     app = api.client.app
     assert isinstance(app, PhonebookApp)
     direct = _answers(api, paths)
-    unauthenticated = api.client.get(paths[0]).content
-    foreign = other_api.get(paths[0]).content
+    unauthenticated = _whole(api.client.get(paths[0]))
+    foreign = _whole(other_api.get(paths[0]))
     app.direct = None
     try:
         assert _answers(api, paths) == direct
-        assert api.client.get(paths[0]).content == unauthenticated
-        assert other_api.get(paths[0]).content == foreign
+        assert _whole(api.client.get(paths[0])) == unauthenticated
+        assert _whole(other_api.get(paths[0])) == foreign
     finally:
         app.direct = DIRECT
+    assert (unauthenticated[0], foreign[0]) == (401, 404)
     assert [status for status, _, _ in direct[: len(paths)]] == [200, 404, 404, 200, 200, 400, 404]
 
 
@@ -142,3 +153,11 @@ def test_json_response_headers_are_starlettes(headers: dict[str, str] | None) ->
     built = JsonResponse(body, 201, headers)
     assert built.raw_headers == expected.raw_headers
     assert (built.status_code, built.body) == (201, body)
+
+
+def test_direct_reads_refuse_an_app_with_middleware() -> None:
+    """Middleware, debug pages or a body limit would silently not apply to them."""
+    app = PhonebookApp(middleware=[Middleware(GZipMiddleware)])
+    with pytest.raises(ValueError, match="skipped"):
+        app.answer_directly(DIRECT)
+    assert app.direct is None

@@ -54,6 +54,13 @@ class PhonebookApp(Starlette):
 
     direct: DirectReads | None = None
 
+    def answer_directly(self, reads: DirectReads) -> None:
+        """Answer reads ahead of Starlette: only while nothing sits between it and the routes."""
+        skipped = self.user_middleware or self.debug or self.max_body_size is not None
+        if skipped:
+            raise ValueError("middleware, debug or a body limit would be skipped by direct reads")
+        self.direct = reads
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = self.direct.find(scope) if self.direct and scope["type"] == "http" else None
         if found is None:

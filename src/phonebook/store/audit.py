@@ -50,7 +50,13 @@ _PAGE = (
     .offset(page_bound("offset"))
 )
 _COUNT = select(func.count()).where(*_OF_ENTITY)
-_LATEST = select(*_COLUMNS).where(*_OF_ENTITY).order_by(t.c.id.desc()).limit(1)
+_LATEST = (
+    select(*_COLUMNS)
+    .where(*_OF_ENTITY)
+    .order_by(t.c.id.desc())
+    .limit(page_bound(1))
+    .offset(page_bound(0))
+)
 
 
 def append(conn: Connection, event: Mapping[str, Any]) -> None:
@@ -91,5 +97,6 @@ def listing(
         query = query.where(t.c.entity == entity)
     if entity_id is not None:
         query = query.where(t.c.entity_id == entity_id)
-    rows = conn.execute(query.order_by(t.c.id.desc()).limit(limit)).all()
+    query = query.order_by(t.c.id.desc()).limit(page_bound(limit)).offset(page_bound(0))
+    rows = conn.execute(query).all()
     return [AuditEventRow._make(row) for row in reversed(rows)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -143,8 +144,18 @@ class Database:
                 yield conn
 
     def writer_turn(self) -> AbstractContextManager[None]:
-        """The served app on SQLite: this thread's turn to write, among all processes."""
-        return self._turn() if self._turn is not None else nullcontext()
+        """The served app on SQLite: this thread's turn to write, among all processes.
+
+        Never on an event loop: the write lane's thread holds the turn while it
+        waits for the loop to run its group's use cases, so a loop waiting for
+        the turn would wait for ever. Writes reach the served app's database
+        through its write lane.
+        """
+        if self._turn is None:
+            return nullcontext()
+        if _on_event_loop():
+            raise RuntimeError("a write on the event loop: run it on the app's write lane")
+        return self._turn()
 
     @contextmanager
     def group_commit(self) -> Iterator[Connection]:
@@ -186,6 +197,14 @@ class Database:
         self.engine.dispose()
         if self._turn is not None:
             self._turn.close()
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 @contextmanager
