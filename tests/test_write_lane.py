@@ -166,3 +166,32 @@ def test_a_loop_that_stops_with_a_write_queued_frees_the_lane(database: Database
         lane.close()
     with database.reading() as conn:
         assert _names(conn) == ["after"]
+
+
+class _Halt(BaseException):
+    """Not an Exception: what a use case may not swallow."""
+
+
+def _add_then_halt(database: Database, name: str) -> str:
+    with database.writing() as conn:
+        conn.execute(insert(accounts).values(name=name, created_at=utc_now()))
+        raise _Halt
+
+
+@pytest.mark.sqlite_only
+def test_a_use_case_halted_mid_group_commits_nothing(database: Database) -> None:
+    """Neither its half-done write nor anything else of its group is committed or acknowledged."""
+    lane = GroupCommitLane(database)
+
+    async def both() -> list[object]:
+        writes = [lane.run(_add_account, database, "a"), lane.run(_add_then_halt, database, "b")]
+        return await asyncio.gather(*writes, return_exceptions=True)
+
+    try:
+        results = asyncio.run(both())
+    finally:
+        lane.close()
+    added, halted = results
+    assert isinstance(halted, RuntimeError)
+    with database.reading() as conn:  # "a" stands only if it was committed in a group before
+        assert _names(conn) == ([] if isinstance(added, RuntimeError) else ["a"])
