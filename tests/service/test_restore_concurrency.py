@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import func, select
@@ -153,3 +154,75 @@ def test_a_number_deleted_while_another_becomes_preferred_can_be_restored(
     assert [item.event.action for item in history] == ["create", "delete"]
     restored = phone_numbers.restore(ctx, caller, preferred)
     assert restored.is_preferred is False  # the other number became preferred meanwhile
+
+
+@pytest.fixture
+def other_request(database_url: str) -> Iterator[ServiceContext]:
+    """A second request's context: its own engine and connection."""
+    other = Database(database_url)
+    try:
+        yield ServiceContext.open(other)
+    finally:
+        other.dispose()
+
+
+def _restored_between_statements(
+    monkeypatch: pytest.MonkeyPatch, name: str, restore_other: Callable[[], object]
+) -> None:
+    """Another request's restore commits right after this one found no live row.
+
+    PostgreSQL reads each statement's latest commit, so this request's next
+    statement sees the restore event, not the deletion: the answer must still be
+    409 (not deleted), as if it had come a moment later, and not 404.
+    """
+    real = getattr(audit, name)
+
+    def restored_meanwhile(*args: object) -> object:
+        monkeypatch.setattr(audit, name, real)  # the other request reads the real trail
+        restore_other()
+        return real(*args)
+
+    monkeypatch.setattr(audit, name, restored_meanwhile)
+
+
+def test_a_number_restored_between_two_statements_is_409(
+    database: Database, other_request: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if database.is_sqlite:
+        pytest.skip("SQLite runs one writer at a time: no interleaving to test")
+    ctx = ServiceContext.open(database)
+    caller = Caller.operator(accounts.create_account(database, "Between"))
+    values = {"last_name": "Between"}
+    numbers = (PhoneNumberInput(number="222-555-0100"),)
+    view = constituents.create(ctx, caller, ConstituentInput(values, phone_numbers=numbers))
+    assert view.numbers is not None
+    number_id = view.numbers[0].id
+    phone_numbers.delete(ctx, caller, number_id)
+    _restored_between_statements(
+        monkeypatch,
+        "last_deleted_number",
+        lambda: phone_numbers.restore(other_request, caller, number_id),
+    )
+    with pytest.raises(ApiError) as raised:
+        phone_numbers.restore(ctx, caller, number_id)
+    assert raised.value.status == 409
+
+
+def test_a_constituent_restored_between_two_statements_is_409(
+    database: Database, other_request: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if database.is_sqlite:
+        pytest.skip("SQLite runs one writer at a time: no interleaving to test")
+    ctx = ServiceContext.open(database)
+    caller = Caller.operator(accounts.create_account(database, "Between"))
+    view = constituents.create(ctx, caller, ConstituentInput({"last_name": "Between"}))
+    constituent_id = view.row.id
+    constituents.delete(ctx, caller, constituent_id)
+    _restored_between_statements(
+        monkeypatch,
+        "last_deleted_constituent",
+        lambda: constituents.restore(other_request, caller, constituent_id),
+    )
+    with pytest.raises(ApiError) as raised:
+        constituents.restore(ctx, caller, constituent_id)
+    assert raised.value.status == 409

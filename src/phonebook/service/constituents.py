@@ -193,6 +193,9 @@ def restore(ctx: ServiceContext, caller: Caller, constituent_id: int) -> Constit
             raise conflict(f"Constituent {constituent_id} is not deleted.")
         found = audit.last_deleted_constituent(conn, caller, constituent_id)
         if found is None:
+            # Restored by another request since the check above: a 409 (see phone_numbers).
+            if store.get(conn, account, constituent_id) is not None:
+                raise conflict(f"Constituent {constituent_id} is not deleted.")
             raise not_found(f"No deleted constituent has id {constituent_id}.")
         deleted, number_ids = found
         now = utc_now()

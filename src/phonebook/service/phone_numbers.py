@@ -189,6 +189,10 @@ def restore(ctx: ServiceContext, caller: Caller, number_id: int) -> PhoneNumberR
             raise conflict(f"Phone number {number_id} is not deleted.")
         deleted = audit.last_deleted_number(conn, caller, number_id)
         if deleted is None:
+            # Restored by another request since the check above (PostgreSQL reads
+            # each statement's latest commit): that is a 409, as it would have been.
+            if store.get(conn, account, number_id) is not None:
+                raise conflict(f"Phone number {number_id} is not deleted.")
             raise not_found(f"No deleted phone number has id {number_id}.")
         owner = deleted.constituent_id
         if constituent_store.get(conn, account, owner, lock=True) is None:
