@@ -1,14 +1,14 @@
-"""Where write use cases run: off the event loop, and on SQLite in group commits.
+"""Where write use cases run, and on SQLite how they commit together.
 
-A durable commit waits for fsync (synchronous=FULL, about 150 us here); on the
-event loop that wait would stall every read in the process. So writes run on
-worker threads:
+A durable commit waits for fsync (synchronous=FULL, 150-900 us here); on the
+event loop that wait would stall every read in the process. So the waits
+happen on worker threads:
 
 - PostgreSQL: a thread pool as large as the connection pool; the server
   handles concurrency itself.
 - SQLite: one writer thread, since SQLite takes one writer at a time. It
-  takes every write waiting in its queue (up to BATCH), runs each use case in
-  its own SAVEPOINT inside one transaction, commits once, and only then answers
+  takes every write waiting in its queue (up to BATCH), has each use case run
+  in its own SAVEPOINT inside one transaction, commits once, and only then answers
   them all. One fsync serves the batch; each use case still succeeds or fails
   alone (a failed one rolls back to its savepoint); nothing is acknowledged
   before it is durable.
