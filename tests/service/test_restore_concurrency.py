@@ -166,63 +166,72 @@ def other_request(database_url: str) -> Iterator[ServiceContext]:
         other.dispose()
 
 
-def _restored_between_statements(
-    monkeypatch: pytest.MonkeyPatch, name: str, restore_other: Callable[[], object]
+@pytest.fixture
+def between(database: Database) -> tuple[ServiceContext, Caller]:
+    """A request's context and caller, where two writers can interleave."""
+    if database.is_sqlite:
+        pytest.skip("SQLite runs one writer at a time: no interleaving to test")
+    return ServiceContext.open(database), Caller.operator(accounts.create_account(database, "B"))
+
+
+def _restoring_after_another_restore_committed_is_409(
+    monkeypatch: pytest.MonkeyPatch,
+    trail_reader: str,
+    restore: Callable[[ServiceContext], object],
+    here: ServiceContext,
+    other: ServiceContext,
 ) -> None:
-    """Another request's restore commits right after this one found no live row.
+    """The other request's restore commits right after this one found no live row.
 
     PostgreSQL reads each statement's latest commit, so this request's next
     statement sees the restore event, not the deletion: the answer must still be
     409 (not deleted), as if it had come a moment later, and not 404.
     """
-    real = getattr(audit, name)
+    real = getattr(audit, trail_reader)
 
     def restored_meanwhile(*args: object) -> object:
-        monkeypatch.setattr(audit, name, real)  # the other request reads the real trail
-        restore_other()
+        monkeypatch.setattr(audit, trail_reader, real)  # the other request reads the real trail
+        restore(other)
         return real(*args)
 
-    monkeypatch.setattr(audit, name, restored_meanwhile)
+    monkeypatch.setattr(audit, trail_reader, restored_meanwhile)
+    with pytest.raises(ApiError) as raised:
+        restore(here)
+    assert raised.value.status == 409
 
 
 def test_a_number_restored_between_two_statements_is_409(
-    database: Database, other_request: ServiceContext, monkeypatch: pytest.MonkeyPatch
+    between: tuple[ServiceContext, Caller],
+    other_request: ServiceContext,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if database.is_sqlite:
-        pytest.skip("SQLite runs one writer at a time: no interleaving to test")
-    ctx = ServiceContext.open(database)
-    caller = Caller.operator(accounts.create_account(database, "Between"))
-    values = {"last_name": "Between"}
+    ctx, caller = between
     numbers = (PhoneNumberInput(number="222-555-0100"),)
-    view = constituents.create(ctx, caller, ConstituentInput(values, phone_numbers=numbers))
+    view = constituents.create(ctx, caller, ConstituentInput({"last_name": "B"}, numbers))
     assert view.numbers is not None
     number_id = view.numbers[0].id
     phone_numbers.delete(ctx, caller, number_id)
-    _restored_between_statements(
+    _restoring_after_another_restore_committed_is_409(
         monkeypatch,
         "last_deleted_number",
-        lambda: phone_numbers.restore(other_request, caller, number_id),
+        lambda context: phone_numbers.restore(context, caller, number_id),
+        ctx,
+        other_request,
     )
-    with pytest.raises(ApiError) as raised:
-        phone_numbers.restore(ctx, caller, number_id)
-    assert raised.value.status == 409
 
 
 def test_a_constituent_restored_between_two_statements_is_409(
-    database: Database, other_request: ServiceContext, monkeypatch: pytest.MonkeyPatch
+    between: tuple[ServiceContext, Caller],
+    other_request: ServiceContext,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if database.is_sqlite:
-        pytest.skip("SQLite runs one writer at a time: no interleaving to test")
-    ctx = ServiceContext.open(database)
-    caller = Caller.operator(accounts.create_account(database, "Between"))
-    view = constituents.create(ctx, caller, ConstituentInput({"last_name": "Between"}))
-    constituent_id = view.row.id
+    ctx, caller = between
+    constituent_id = constituents.create(ctx, caller, ConstituentInput({"last_name": "B"})).row.id
     constituents.delete(ctx, caller, constituent_id)
-    _restored_between_statements(
+    _restoring_after_another_restore_committed_is_409(
         monkeypatch,
         "last_deleted_constituent",
-        lambda: constituents.restore(other_request, caller, constituent_id),
+        lambda context: constituents.restore(context, caller, constituent_id),
+        ctx,
+        other_request,
     )
-    with pytest.raises(ApiError) as raised:
-        constituents.restore(ctx, caller, constituent_id)
-    assert raised.value.status == 409
