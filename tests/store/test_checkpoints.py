@@ -7,7 +7,6 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import nullcontext
 from typing import Any
 
 import pytest
@@ -15,7 +14,6 @@ from sqlalchemy import text
 
 from phonebook.app import build_app
 from phonebook.settings import Settings
-from phonebook.store import checkpoints
 from phonebook.store.database import Database
 from phonebook.write_lane import GroupCommitLane
 
@@ -149,69 +147,3 @@ def test_the_write_lane_survives_a_turn_it_could_not_take(
     assert second == "two"
     lane.close()
     database.dispose()
-
-
-def lookup_segments(database: Database) -> int:
-    with database.reading() as conn:
-        rows = conn.exec_driver_sql("SELECT count(*) FROM phone_numbers_digits_data")
-        return int(rows.scalar_one())
-
-
-def test_the_served_app_merges_the_lookup_index_after_writes(
-    served: tuple[Database, str],
-) -> None:
-    """Small writes leave the trigram index in pieces; the upkeep thread merges them."""
-    database, _path = served
-    with database.writing() as conn:
-        conn.exec_driver_sql("INSERT INTO accounts (name, created_at) VALUES ('A', '2026-01-01')")
-        conn.exec_driver_sql(
-            "INSERT INTO constituents (id, account_id, is_org, last_name, created_at, updated_at)"
-            " VALUES (1, 1, 0, 'Doe', '2026-01-01', '2026-01-01')"
-        )
-    for n in range(60):  # each its own transaction, as requests in separate groups
-        with database.writing() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO phone_numbers (account_id, constituent_id, number, normalized_number,"
-                " phone_number_type_id, is_preferred, not_current, created_at, updated_at)"
-                " VALUES (1, 1, ?, ?, 1, 0, 0, '2026-01-01', '2026-01-01')",
-                (f"555-{n:04d}", f"555{n:04d}"),
-            )
-    before = lookup_segments(database)
-    database.after_commit()
-    deadline = time.monotonic() + 10
-    while lookup_segments(database) >= before:  # a condition, polled: the merge commits
-        assert time.monotonic() < deadline, "the index was never merged"
-        time.sleep(0.01)
-    with database.reading() as conn:
-        found = conn.exec_driver_sql(
-            "SELECT count(*) FROM phone_numbers_digits"
-            " WHERE phone_numbers_digits MATCH '\"5550042\"'"
-        )
-        assert found.scalar_one() == 1
-        conn.exec_driver_sql(  # raises if the index and the table disagree
-            "INSERT INTO phone_numbers_digits(phone_numbers_digits, rank)"
-            " VALUES ('integrity-check', 1)"
-        )
-
-
-def test_the_checkpointer_outlives_a_failing_upkeep(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(checkpoints, "_TIDY_S", 0.0)
-    database = Database(database_url)
-    calls: list[int] = []
-    tidied = threading.Event()
-
-    def tidy() -> None:
-        calls.append(1)
-        if len(calls) == 1:
-            raise OSError("disk full")
-        tidied.set()
-
-    checkpointer = checkpoints.Checkpointer(database.engine, nullcontext, tidy)
-    try:
-        checkpointer.after_commit()
-        assert tidied.wait(timeout=10), "no upkeep after the failed one"
-    finally:
-        checkpointer.close()
-        database.dispose()

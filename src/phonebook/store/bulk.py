@@ -73,22 +73,6 @@ def optimize(conn: Connection) -> None:
         _drop_stat4_samples(conn)
 
 
-def merge_lookup_index(conn: Connection, pages: int) -> None:
-    """SQLite: merge up to about pages pages of the reverse-lookup index's segments.
-
-    Each write's savepoint leaves the trigram index a segment of its own, and
-    FTS5's automatic merging still leaves many: after make bench's writes at
-    10,000 numbers (57,757 rows, 749 index pages) a MATCH took 1,217 us. Five
-    merges of 100 pages (17 ms each at most) brought it to 320 us, the full
-    optimize to 167 us. A negative count merges whatever segments there are;
-    once they are merged a call does nothing.
-    """
-    conn.exec_driver_sql(
-        "INSERT INTO phone_numbers_digits(phone_numbers_digits, rank) VALUES ('merge', ?)",
-        (-abs(int(pages)),),
-    )
-
-
 def _drop_stat4_samples(conn: Connection) -> None:
     """Keep ANALYZE's row counts (sqlite_stat1), drop its value samples (sqlite_stat4).
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Final
@@ -18,8 +17,6 @@ _PAUSE_S: Final = 0.1
 # WAL frames beyond which the next checkpoint holds the writers' turn (SQLite's
 # automatic checkpoint starts at 1,000 pages).
 _RESTART_FRAMES: Final = 1000
-# Other upkeep after writes (Database: merging the lookup index) at most this often.
-_TIDY_S: Final = 1.0
 
 
 class Checkpointer:
@@ -39,22 +36,11 @@ class Checkpointer:
     of steady writes. So once the WAL holds more than _RESTART_FRAMES, the next
     checkpoint runs holding the writers' turn: it copies what was added since
     the last one, and the next writer restarts the WAL.
-
-    The same thread runs the database's other upkeep after writes (tidy: on
-    the served app, merging the reverse-lookup index a little), at most once
-    every _TIDY_S.
     """
 
-    def __init__(
-        self,
-        engine: Engine,
-        turn: Callable[[], AbstractContextManager[None]],
-        tidy: Callable[[], None] | None = None,
-    ) -> None:
+    def __init__(self, engine: Engine, turn: Callable[[], AbstractContextManager[None]]) -> None:
         self._engine = engine
         self._turn = turn
-        self._tidy = tidy  # more upkeep after writes, at most once every _TIDY_S
-        self._tidied_at = 0.0
         self._wanted = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="phonebook-checkpoint", daemon=True)
@@ -74,11 +60,8 @@ class Checkpointer:
             try:
                 with self._turn() if frames > _RESTART_FRAMES else nullcontext():
                     frames = self.checkpoint()
-                if self._tidy is not None and time.monotonic() - self._tidied_at >= _TIDY_S:
-                    self._tidied_at = time.monotonic()
-                    self._tidy()
             except Exception:  # the thread must outlive any one failure: retried next round
-                log.exception("WAL checkpoint or upkeep failed")
+                log.exception("WAL checkpoint failed")
                 self._wanted.set()
             if self._stopping.wait(_PAUSE_S):
                 return

@@ -14,7 +14,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from phonebook.settings import Settings
-from phonebook.store.bulk import merge_lookup_index
 from phonebook.store.checkpoints import Checkpointer
 from phonebook.store.fast_reads import FastReads
 from phonebook.store.writer_turn import WriterTurn, sqlite_file
@@ -110,12 +109,7 @@ class Database:
         self._turn = WriterTurn(path)
         self._serving.background_checkpoints = True
         self.engine.dispose()
-        self._checkpoints = Checkpointer(self.engine, self.writer_turn, self._tidy)
-
-    def _tidy(self) -> None:
-        """Upkeep after writes, off the request path: merge some of the lookup index."""
-        with self.writing() as conn:
-            merge_lookup_index(conn, _TIDY_PAGES)
+        self._checkpoints = Checkpointer(self.engine, self.writer_turn)
 
     def after_commit(self) -> None:
         """Writes were committed (the write lane calls it once per group)."""
@@ -291,8 +285,6 @@ class _TimedSqliteConnection(sqlite3.Connection):
 
 
 _WAL_SIZE_LIMIT = 64 * 1024 * 1024
-# Index pages merged per upkeep round (at most one a second): ~6 ms of the turn.
-_TIDY_PAGES = 32
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int, serving: _Serving) -> None:
