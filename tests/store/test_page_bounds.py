@@ -1,4 +1,4 @@
-"""LIMIT and OFFSET reach SQLite as expressions its planner does not read (store.fast_reads)."""
+"""LIMIT and OFFSET reach SQLite as expressions its planner does not read (fast_reads.paged)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from phonebook.store.database import inserted_id
-from phonebook.store.fast_reads import FastReads, page_bound
+from phonebook.store.fast_reads import FastReads, paged
 from phonebook.store.tables import accounts, api_keys
 
 
@@ -34,7 +34,7 @@ def account_exists(conn: Connection, account_id: int) -> bool:
 
 def account_id_by_name(conn: Connection, name: str) -> int | None:
     query = select(accounts.c.id).where(accounts.c.name == name).order_by(accounts.c.id)
-    query = query.limit(page_bound(1)).offset(page_bound(0))
+    query = paged(query, 1)
     found = conn.execute(query).scalar()
     return None if found is None else int(found)
 

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, bindparam, func, insert, select
 
 from phonebook.store import direct
-from phonebook.store.fast_reads import page_bound
+from phonebook.store.fast_reads import paged
 from phonebook.store.tables import audit_events as t
 
 
@@ -42,21 +42,9 @@ _OF_ENTITY = (
     t.c.entity == bindparam("entity"),
     t.c.entity_id == bindparam("entity_id"),
 )
-_PAGE = (
-    select(*_COLUMNS)
-    .where(*_OF_ENTITY)
-    .order_by(t.c.id)
-    .limit(page_bound("limit"))
-    .offset(page_bound("offset"))
-)
+_PAGE = paged(select(*_COLUMNS).where(*_OF_ENTITY).order_by(t.c.id), "limit", "offset")
 _COUNT = select(func.count()).where(*_OF_ENTITY)
-_LATEST = (
-    select(*_COLUMNS)
-    .where(*_OF_ENTITY)
-    .order_by(t.c.id.desc())
-    .limit(page_bound(1))
-    .offset(page_bound(0))
-)
+_LATEST = paged(select(*_COLUMNS).where(*_OF_ENTITY).order_by(t.c.id.desc()), 1)
 
 
 def append(conn: Connection, event: Mapping[str, Any]) -> None:
@@ -97,6 +85,6 @@ def listing(
         query = query.where(t.c.entity == entity)
     if entity_id is not None:
         query = query.where(t.c.entity_id == entity_id)
-    query = query.order_by(t.c.id.desc()).limit(page_bound(limit)).offset(page_bound(0))
+    query = paged(query.order_by(t.c.id.desc()), limit)
     rows = conn.execute(query).all()
     return [AuditEventRow._make(row) for row in reversed(rows)]

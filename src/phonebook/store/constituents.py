@@ -27,7 +27,7 @@ from sqlalchemy import (
 from phonebook.rules.search_terms import SearchTerms
 from phonebook.store import direct
 from phonebook.store.database import inserted_id
-from phonebook.store.fast_reads import DIALECTS, FastReads, ids_parameter, in_ids, page_bound
+from phonebook.store.fast_reads import DIALECTS, FastReads, ids_parameter, in_ids, paged
 from phonebook.store.tables import constituents as t
 from phonebook.store.tables import phone_numbers
 
@@ -151,7 +151,7 @@ def search_query(
 ) -> Select[Any]:
     """One page of the account's constituents matching every term, by id."""
     query = select(*_COLUMNS).where(and_(*_conditions(dialect, account_id, terms)))
-    return query.order_by(t.c.id).limit(page_bound(limit)).offset(page_bound(offset))
+    return paged(query.order_by(t.c.id), limit, offset)
 
 
 def search(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import (
@@ -114,16 +114,23 @@ def ids_parameter(dialect: str, ids: Sequence[int]) -> dict[str, object]:
     return {"ids": orjson.dumps(list(ids)).decode() if dialect == "sqlite" else list(ids)}
 
 
-def page_bound(value: str | int) -> ColumnElement[int]:
-    """A LIMIT or OFFSET, the parameter named value or the number value, as `? + 0`.
+SelectT = TypeVar("SelectT", bound=Select[Any])
+
+
+def paged(query: SelectT, limit: str | int, offset: str | int = 0) -> SelectT:
+    """query with LIMIT and OFFSET, each the parameter of that name or that number, as `? + 0`.
 
     SQLite 3.53's planner reads a LIMIT or OFFSET that is a bare parameter, so
     the statement is prepared again at every execution, whatever the value: a
     page of a constituent's numbers measured 11.4 us against 3.9 us for the
     same query with `? + 0` (3.40 runs both in 3.5 us; docs/performance.md).
-    Give a LIMIT an OFFSET too: without one, SQLAlchemy's SQLite dialect adds a
+    Both are always given: for a LIMIT alone SQLAlchemy's SQLite dialect adds a
     bare `OFFSET ?`.
     """
+    return query.limit(_unread(limit)).offset(_unread(offset))
+
+
+def _unread(value: str | int) -> ColumnElement[int]:
     parameter = (
         bindparam(value, type_=BigInteger) if isinstance(value, str) else literal(value, BigInteger)
     )

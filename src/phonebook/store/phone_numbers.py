@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from phonebook.store import direct
-from phonebook.store.fast_reads import DIALECTS, FastReads, ids_parameter, in_ids, page_bound
+from phonebook.store.fast_reads import DIALECTS, FastReads, ids_parameter, in_ids, paged
 from phonebook.store.tables import phone_numbers as t
 
 
@@ -41,15 +41,15 @@ _COLUMNS = (
 _BY_ID = select(*_COLUMNS).where(
     t.c.id == bindparam("id"), t.c.account_id == bindparam("account_id")
 )
-_PAGE = (
+_PAGE = paged(
     select(*_COLUMNS)
     .where(
         t.c.constituent_id == bindparam("constituent_id"),
         t.c.account_id == bindparam("account_id"),
     )
-    .order_by(t.c.id)
-    .limit(page_bound("limit"))
-    .offset(page_bound("offset"))
+    .order_by(t.c.id),
+    "limit",
+    "offset",
 )
 _COUNT = select(func.count()).where(
     t.c.constituent_id == bindparam("constituent_id"), t.c.account_id == bindparam("account_id")
