@@ -10,6 +10,7 @@ from phonebook.service import maintenance
 from phonebook.service.seed import seed
 from phonebook.store.constituents import _PHONE_OWNER_IDS, search_query
 from phonebook.store.database import Database
+from phonebook.store.digit_index import match_query
 from tests.conftest import Api
 
 
@@ -40,7 +41,7 @@ def _prepared_plan(conn: Connection, account_id: int, digits: str) -> str:
     compiled = _PHONE_OWNER_IDS[conn.dialect.name].compile(conn)
     sql = str(compiled)
     if conn.dialect.name == "sqlite":
-        values = {"account_id": account_id, "phrase": f'"{digits}"'}
+        values = {"account_id": account_id, "match": match_query(digits), "digits": digits}
         params = tuple(values[name] for name in compiled.positiontup or ())
         rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
         return "\n".join(str(row[-1]) for row in rows)

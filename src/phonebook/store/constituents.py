@@ -18,6 +18,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
     table,
@@ -27,6 +28,7 @@ from sqlalchemy import (
 from phonebook.rules.search_terms import SearchTerms
 from phonebook.store import direct
 from phonebook.store.database import inserted_id
+from phonebook.store.digit_index import TRIGRAM, match_query
 from phonebook.store.fast_reads import DIALECTS, FastReads, ids_parameter, in_ids, paged
 from phonebook.store.tables import constituents as t
 from phonebook.store.tables import phone_numbers
@@ -98,7 +100,6 @@ def read_exists(fast: FastReads, account_id: int, constituent_id: int) -> bool:
 # SQLite's trigram index over normalized_number (migration 0002); not in the
 # metadata, since it is an FTS5 virtual table Alembic cannot compare.
 _digits_index = table("phone_numbers_digits", column("rowid"), column("phone_numbers_digits"))
-TRIGRAM = 3  # shorter terms cannot use a trigram index
 
 
 def _has_number_containing(dialect: str, account_id: int, digits: str) -> ColumnElement[bool]:
@@ -109,24 +110,27 @@ def _has_number_containing(dialect: str, account_id: int, digits: str) -> Column
             numbers.constituent_id == t.c.id,
             numbers.normalized_number.contains(digits, autoescape=True),
         )
-    return _indexed_owners(dialect, account_id, f'"{digits}"', digits)
+    return _indexed_owners(dialect, account_id, match_query(digits), digits)
 
 
-def _indexed_owners(dialect: str, account: Any, phrase: Any, digits: Any) -> ColumnElement[bool]:
+def _indexed_owners(dialect: str, account: Any, query: Any, digits: Any) -> ColumnElement[bool]:
     """t.id among the account's constituents with a number containing digits, by index.
 
     PostgreSQL's pg_trgm GIN index serves the LIKE itself; on SQLite the FTS5
-    trigram table finds the numbers (phrase: the digits in double quotes), and
-    their constituents follow by key. Values or bound parameters alike; digits
-    are digits only, so LIKE needs no escaping.
+    index finds candidate numbers (query: digit_index.match_query(digits)),
+    each is checked for the digits (a term looked up by its pairs may lack its
+    odd last digit), and their constituents follow by key. Values or bound
+    parameters alike; digits are digits only, so LIKE needs no escaping.
     """
     numbers = phone_numbers.c
     found: ColumnElement[bool]
     if dialect == "sqlite":
         matching = select(_digits_index.c.rowid).where(
-            _digits_index.c.phone_numbers_digits.op("MATCH")(phrase)
+            _digits_index.c.phone_numbers_digits.op("MATCH")(query)
         )
-        found = numbers.id.in_(matching)
+        # A literal 0: the hot path binds only the parameters it names.
+        contains = func.instr(numbers.normalized_number, digits) > literal_column("0")
+        found = and_(numbers.id.in_(matching), contains)
     else:
         found = numbers.normalized_number.contains(digits)
     owners = select(numbers.constituent_id).where(numbers.account_id == account, found)
@@ -170,7 +174,7 @@ def count(conn: Connection, account_id: int, terms: SearchTerms) -> int:
 def _phone_owner_ids(dialect: str) -> Select[Any]:
     """The ids of the account's constituents having a number that contains :digits."""
     account: BindParameter[int] = bindparam("account_id")
-    owners = _indexed_owners(dialect, account, bindparam("phrase"), bindparam("digits"))
+    owners = _indexed_owners(dialect, account, bindparam("match"), bindparam("digits"))
     return select(t.c.id).where(t.c.account_id == account, owners).order_by(t.c.id)
 
 
@@ -196,7 +200,7 @@ def read_phone_lookup(
 ) -> tuple[list[ConstituentRow], int]:
     """search_page for is_phone_lookup terms, on the hot path."""
     dialect = fast.engine.dialect.name
-    params = {"account_id": account_id, "digits": digits, "phrase": f'"{digits}"'}
+    params = {"account_id": account_id, "digits": digits, "match": match_query(digits)}
     ids = [row[0] for row in fast.rows(_PHONE_OWNER_IDS[dialect], params)]
     page = ids[offset : offset + limit]
     if not page:

@@ -49,6 +49,14 @@ def upgrade(database: Database, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+def downgrade(database: Database, revision: str) -> None:
+    """Take the schema back to revision, in one write transaction (tests; an operator's undo)."""
+    config = _config()
+    with database.writing() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
 def current_revision(database: Database) -> str | None:
     with database.reading() as conn:
         return MigrationContext.configure(conn).get_current_revision()

@@ -1,0 +1,41 @@
+"""The SQLite reverse-lookup index's text, and the FTS5 query that finds digits in it.
+
+Digit trigrams are unselective: ten digits make only 1,000 of them, so at
+3,000,000 numbers each one's posting list holds ~30,000 entries and a 7-digit
+term read five of them (3.6 ms). The index (migration 0005) therefore also
+holds each number's digits as pairs, one character per pair (100 symbols):
+`even_pairs` from the first digit, `odd_pairs` from the second. A trigram of
+pairs is six digits, one of a million; a term of six or more digits is looked
+up by its pairs, in whichever column its alignment puts them, and its odd
+last digit is checked on the row. Shorter terms use the `digits` column.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+PAIR_BASE: Final = 0x4E00  # CJK ideographs: no case folding, nothing a digit can be
+PAIRS_FROM: Final = 6  # digits: three pairs, the shortest phrase a trigram index serves
+TRIGRAM: Final = 3  # shorter terms cannot use the index at all
+
+
+def pairs(digits: str) -> str:
+    """digits two at a time, one character per pair; an odd last digit is left out."""
+    return "".join(chr(PAIR_BASE + int(digits[i : i + 2])) for i in range(0, len(digits) - 1, 2))
+
+
+def match_query(digits: str) -> str:
+    """The FTS5 query for numbers containing digits (TRIGRAM or more ASCII digits).
+
+    At six digits and more: the pairs of the term from its first digit, and
+    from its second, each in either column. Wherever the term sits in a
+    number, one of the two runs of pairs lines up with even_pairs and the
+    other with odd_pairs, so no match is missed; a candidate may lack an odd
+    last digit, so the caller checks the digits on the row.
+    """
+    if len(digits) < PAIRS_FROM:
+        return f'digits : "{digits}"'
+    phrases = [pairs(digits)]
+    if len(digits) > PAIRS_FROM:
+        phrases.append(pairs(digits[1:]))
+    return " AND ".join(f'{{even_pairs odd_pairs}} : "{phrase}"' for phrase in phrases)

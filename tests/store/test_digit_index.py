@@ -1,0 +1,138 @@
+"""The lookup index's encoding (store/digit_index.py, migration 0005) finds what a scan finds."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Connection
+
+from phonebook.clock import utc_now
+from phonebook.rules.search_terms import SearchTerms
+from phonebook.service import accounts
+from phonebook.service.types import HOME_TYPE_ID
+from phonebook.store import constituents as constituent_store
+from phonebook.store import migrate
+from phonebook.store import phone_numbers as number_store
+from phonebook.store.database import Database
+from phonebook.store.digit_index import PAIR_BASE, match_query, pairs
+
+
+def test_pairs_are_one_character_per_two_digits_dropping_an_odd_last_one() -> None:
+    assert pairs("5502") == chr(PAIR_BASE + 55) + chr(PAIR_BASE + 2)
+    assert pairs("55021") == pairs("5502")
+    assert pairs("5") == ""
+
+
+def test_the_query_uses_digits_below_six_and_pairs_from_both_alignments_above() -> None:
+    assert match_query("555") == 'digits : "555"'
+    assert match_query("55501") == 'digits : "55501"'
+    assert match_query("555012") == f'{{even_pairs odd_pairs}} : "{pairs("555012")}"'
+    assert match_query("5550123") == (
+        f'{{even_pairs odd_pairs}} : "{pairs("555012")}" AND '
+        f'{{even_pairs odd_pairs}} : "{pairs("550123")}"'
+    )
+
+
+class _UndoExampleError(Exception):
+    """Undo an example's rows: the database outlives hypothesis's examples."""
+
+
+@pytest.fixture
+def account(database: Database) -> int:
+    return accounts.create_account(database, "Digits")
+
+
+def _number_row(owner: int, digits: str) -> dict[str, object]:
+    now = utc_now()
+    return {
+        "constituent_id": owner,
+        "number": digits or "handle",
+        "normalized_number": digits or None,
+        "phone_number_type_id": HOME_TYPE_ID,
+        "is_preferred": False,
+        "not_current": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _new_owner(conn: Connection, account: int) -> int:
+    now = utc_now()
+    values = {"is_org": False, "created_at": now, "updated_at": now}
+    return constituent_store.insert_constituent(conn, account, values)
+
+
+def _lookup(conn: Connection, account: int, term: str) -> list[int]:
+    terms = SearchTerms(phone_digits=[term])
+    page, total = constituent_store.search_page(conn, account, terms, 100, 0)
+    assert total == len(page)
+    return [row.id for row in page]
+
+
+def _stored_and_found(
+    database: Database, account: int, numbers: list[str], term: str
+) -> tuple[list[int], list[int]]:
+    """Store numbers (a constituent each), look term up, and undo it all: owners, found."""
+    try:
+        with database.writing() as conn:
+            owners = [_new_owner(conn, account) for _ in numbers]
+            for owner, digits in zip(owners, numbers, strict=True):
+                number_store.insert_number(conn, account, _number_row(owner, digits))
+            found = _lookup(conn, account, term)
+            raise _UndoExampleError()
+    except _UndoExampleError:
+        pass
+    return owners, found
+
+
+digit_strings = st.text(alphabet="0129", max_size=64)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(numbers=st.lists(digit_strings, min_size=1, max_size=6), data=st.data())
+def test_a_lookup_finds_exactly_the_numbers_that_contain_the_digits(
+    database: Database, account: int, numbers: list[str], data: st.DataObject
+) -> None:
+    """Against a plain scan, for terms inside stored numbers (any alignment) and made up."""
+    source = data.draw(st.sampled_from(numbers))
+    start = data.draw(st.integers(0, len(source)))
+    inside = source[start : start + data.draw(st.integers(3, 64))]
+    term = data.draw(st.one_of(st.just(inside), st.text(alphabet="0129", min_size=3, max_size=9)))
+    if len(term) < 3:
+        term = "0129"[: 3 - len(term)] + term
+    owners, found = _stored_and_found(database, account, numbers, term)
+    assert found == [owner for owner, digits in zip(owners, numbers, strict=True) if term in digits]
+
+
+@pytest.mark.parametrize("term", ["123456", "1234567", "234567", "0001234"])
+def test_the_last_digits_of_the_longest_numbers_are_found(
+    database: Database, account: int, term: str
+) -> None:
+    """The index's pairs reach the 64th digit, at either alignment."""
+    numbers = ["0" * 58 + "123456", "0" * 57 + "1234567"]
+    owners, found = _stored_and_found(database, account, numbers, term)
+    assert found == [owner for owner, digits in zip(owners, numbers, strict=True) if term in digits]
+    assert found
+
+
+@pytest.mark.sqlite_only
+def test_migration_0005_indexes_numbers_stored_before_it_and_goes_back(
+    database: Database, account: int
+) -> None:
+    migrate.downgrade(database, "0004")
+    with database.writing() as conn:
+        owner = _new_owner(conn, account)
+        number_store.insert_number(conn, account, _number_row(owner, "8885550044"))
+    migrate.upgrade(database)
+    with database.reading() as conn:
+        for term in ("555", "0044", "555004", "8555004", "8885550044"):
+            assert _lookup(conn, account, term) == [owner], term
+    migrate.downgrade(database, "0004")
+    with database.reading() as conn:
+        matches = conn.exec_driver_sql(
+            "SELECT rowid FROM phone_numbers_digits WHERE phone_numbers_digits MATCH '\"5550044\"'"
+        ).all()
+    assert len(matches) == 1
