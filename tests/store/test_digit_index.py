@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -116,6 +121,93 @@ def test_the_last_digits_of_the_longest_numbers_are_found(
     owners, found = _stored_and_found(database, account, numbers, term)
     assert found == [owner for owner, digits in zip(owners, numbers, strict=True) if term in digits]
     assert found
+
+
+def test_a_candidate_without_the_terms_odd_last_digit_is_not_found(
+    database: Database, account: int
+) -> None:
+    """1234560234567 holds the pairs of 123456 and of 234567 at the two alignments, but not
+    1234567: the index offers it, and the check on the row turns it away."""
+    assert _stored_and_found(database, account, ["1234560234567"], "1234567")[1] == []
+    owners, found = _stored_and_found(database, account, ["1234560234567"], "0234567")
+    assert found == owners
+
+
+def _indexed_rows(conn: Connection, digits: str) -> list[int]:
+    """What the SQLite index itself holds for digits, before any check on the rows."""
+    rows = conn.exec_driver_sql(
+        "SELECT rowid FROM phone_numbers_digits WHERE phone_numbers_digits MATCH ?",
+        (match_query(digits),),
+    )
+    return [row[0] for row in rows]
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("old", ["8885550044", "555004"])
+def test_an_updated_or_deleted_number_leaves_nothing_in_the_index(
+    database: Database, account: int, old: str
+) -> None:
+    with database.writing() as conn:
+        owner = _new_owner(conn, account)
+        number_id = number_store.insert_number(conn, account, _number_row(owner, old))
+        assert _indexed_rows(conn, old) == [number_id]
+        number_store.update_number(conn, number_id, {"normalized_number": "7771234"})
+        assert _indexed_rows(conn, old) == []
+        assert _indexed_rows(conn, "7771234") == [number_id]
+        number_store.delete_number(conn, account, number_id)
+        assert _indexed_rows(conn, "7771234") == []
+        conn.exec_driver_sql(
+            "INSERT INTO phone_numbers_digits(phone_numbers_digits) VALUES ('integrity-check')"
+        )
+
+
+_SYSTEM_SQLITE = """
+import sys
+sys.modules["pysqlite3"] = None  # as where the wheel does not exist
+from phonebook.store import database, migrate
+from phonebook.service import accounts
+from tests.store.test_digit_index import _indexed_rows, _lookup, _new_owner, _number_row
+from phonebook.store import phone_numbers as number_store
+assert database.SQLITE_DRIVER == "sqlite3", database.SQLITE_DRIVER
+db = database.Database("sqlite:///" + sys.argv[1])
+migrate.upgrade(db)
+account = accounts.create_account(db, "System")
+with db.writing() as conn:
+    owner = _new_owner(conn, account)
+    number_id = number_store.insert_number(conn, account, _number_row(owner, "8885550044"))
+    assert _lookup(conn, account, "8555004") == [owner]
+    assert _lookup(conn, account, "0044") == [owner]
+    number_store.delete_number(conn, account, number_id)
+    assert _indexed_rows(conn, "8555004") == []
+print(database.sqlite3.sqlite_version)
+"""
+
+
+@pytest.mark.sqlite_only
+def test_the_systems_sqlite_migrates_and_looks_up(tmp_path: Path) -> None:
+    """Where no pysqlite3 wheel exists the system's SQLite serves (Debian 12: 3.40.1,
+    without contentless_delete, and with a parser that nested SQL overflowed)."""
+    if not _system_sqlite_has_trigram():
+        pytest.skip("the system's SQLite has no FTS5 trigram tokenizer (3.34+)")
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", _SYSTEM_SQLITE, str(tmp_path / "system.db")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parents[2],
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def _system_sqlite_has_trigram() -> bool:
+    try:
+        sqlite3.connect(":memory:").execute(
+            "CREATE VIRTUAL TABLE t USING fts5(x, tokenize='trigram case_sensitive 1')"
+        )
+    except sqlite3.OperationalError:
+        return False
+    return True
 
 
 @pytest.mark.sqlite_only

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Connection,
+    Integer,
     Select,
     and_,
     bindparam,
@@ -18,17 +19,19 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
     table,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from phonebook.rules.search_terms import SearchTerms
 from phonebook.store import direct
 from phonebook.store.database import inserted_id
-from phonebook.store.digit_index import TRIGRAM, match_query
+from phonebook.store.digit_index import TRIGRAM, by_pairs, match_query, windows
 from phonebook.store.fast_reads import DIALECTS, FastReads, ids_parameter, in_ids, paged
 from phonebook.store.tables import constituents as t
 from phonebook.store.tables import phone_numbers
@@ -97,8 +100,8 @@ def read_exists(fast: FastReads, account_id: int, constituent_id: int) -> bool:
     return bool(fast.rows(_EXISTS, {"id": constituent_id, "account_id": account_id}))
 
 
-# SQLite's trigram index over normalized_number (migration 0002); not in the
-# metadata, since it is an FTS5 virtual table Alembic cannot compare.
+# SQLite's lookup index over normalized_number (migrations 0002 and 0005); not in
+# the metadata, since it is an FTS5 virtual table Alembic cannot compare.
 _digits_index = table("phone_numbers_digits", column("rowid"), column("phone_numbers_digits"))
 
 
@@ -110,29 +113,47 @@ def _has_number_containing(dialect: str, account_id: int, digits: str) -> Column
             numbers.constituent_id == t.c.id,
             numbers.normalized_number.contains(digits, autoescape=True),
         )
-    return _indexed_owners(dialect, account_id, match_query(digits), digits)
+    lookup = _Lookup(digits, match_query(digits), literal(windows(digits), _WINDOWS))
+    return _indexed_owners(dialect, account_id, lookup, by_pairs(digits))
 
 
-def _indexed_owners(dialect: str, account: Any, query: Any, digits: Any) -> ColumnElement[bool]:
+class _Lookup(NamedTuple):
+    """A term's parameters for the index: values, or bound parameters of these names."""
+
+    digits: Any
+    match: Any  # SQLite: the FTS5 query (digit_index.match_query)
+    windows: Any  # PostgreSQL: the term's 6-digit windows (digit_index.windows)
+
+
+_WINDOWS = ARRAY(Integer)
+
+
+def _indexed_owners(dialect: str, account: Any, lookup: _Lookup, long: bool) -> ColumnElement[bool]:
     """t.id among the account's constituents with a number containing digits, by index.
 
-    PostgreSQL's pg_trgm GIN index serves the LIKE itself; on SQLite the FTS5
-    index finds candidate numbers (query: digit_index.match_query(digits)),
-    each is checked for the digits (a term looked up by its pairs may lack its
-    odd last digit), and their constituents follow by key. Values or bound
-    parameters alike; digits are digits only, so LIKE needs no escaping.
+    SQLite: the FTS5 index finds candidate numbers and each is checked for the
+    digits (a term looked up by its pairs may lack its odd last digit).
+    PostgreSQL: a long term (6 digits or more) by its windows' GIN index, and
+    checked likewise; a shorter one by pg_trgm's index, which serves the LIKE
+    itself. Their constituents follow by key. Digits are digits only, so LIKE
+    needs no escaping.
     """
     numbers = phone_numbers.c
+    # Literal 0s: the hot path binds only the parameters it names.
     found: ColumnElement[bool]
     if dialect == "sqlite":
         matching = select(_digits_index.c.rowid).where(
-            _digits_index.c.phone_numbers_digits.op("MATCH")(query)
+            _digits_index.c.phone_numbers_digits.op("MATCH")(lookup.match)
         )
-        # A literal 0: the hot path binds only the parameters it names.
-        contains = func.instr(numbers.normalized_number, digits) > literal_column("0")
+        contains = func.instr(numbers.normalized_number, lookup.digits) > literal_column("0")
         found = and_(numbers.id.in_(matching), contains)
+    elif long:
+        stored = func.phone_digit_windows(numbers.normalized_number, type_=_WINDOWS)
+        # strpos, not LIKE: the planner would add pg_trgm's scan, the cost this avoids.
+        contains = func.strpos(numbers.normalized_number, lookup.digits) > literal_column("0")
+        found = and_(stored.bool_op("@>")(lookup.windows), contains)
     else:
-        found = numbers.normalized_number.contains(digits)
+        found = numbers.normalized_number.contains(lookup.digits)
     owners = select(numbers.constituent_id).where(numbers.account_id == account, found)
     return t.c.id.in_(owners)
 
@@ -171,16 +192,22 @@ def count(conn: Connection, account_id: int, terms: SearchTerms) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def _phone_owner_ids(dialect: str) -> Select[Any]:
+def _phone_owner_ids(dialect: str, long: bool) -> Select[Any]:
     """The ids of the account's constituents having a number that contains :digits."""
     account: BindParameter[int] = bindparam("account_id")
-    owners = _indexed_owners(dialect, account, bindparam("match"), bindparam("digits"))
+    lookup = _Lookup(bindparam("digits"), bindparam("match"), bindparam("windows", type_=_WINDOWS))
+    owners = _indexed_owners(dialect, account, lookup, long)
     return select(t.c.id).where(t.c.account_id == account, owners).order_by(t.c.id)
 
 
 # The reverse lookup's usual form, one phone term and nothing else, built once per
-# dialect for the hot path: building it per request cost ~400 us of a 450 us lookup.
-_PHONE_OWNER_IDS = {dialect: _phone_owner_ids(dialect) for dialect in DIALECTS}
+# dialect and term length for the hot path: building it per request cost ~400 us
+# of a 450 us lookup.
+_PHONE_OWNER_IDS = {
+    (dialect, long): _phone_owner_ids(dialect, long)
+    for dialect in DIALECTS
+    for long in (False, True)
+}
 _BY_IDS = {
     dialect: select(*_COLUMNS)
     .where(t.c.account_id == bindparam("account_id"), in_ids(t.c.id, dialect))
@@ -199,9 +226,13 @@ def read_phone_lookup(
     fast: FastReads, account_id: int, digits: str, limit: int, offset: int
 ) -> tuple[list[ConstituentRow], int]:
     """search_page for is_phone_lookup terms, on the hot path."""
-    dialect = fast.engine.dialect.name
-    params = {"account_id": account_id, "digits": digits, "match": match_query(digits)}
-    ids = [row[0] for row in fast.rows(_PHONE_OWNER_IDS[dialect], params)]
+    dialect, long = fast.engine.dialect.name, by_pairs(digits)
+    params: dict[str, Any] = {"account_id": account_id, "digits": digits}
+    if dialect == "sqlite":
+        params["match"] = match_query(digits)
+    elif long:
+        params["windows"] = windows(digits)
+    ids = [row[0] for row in fast.rows(_PHONE_OWNER_IDS[dialect, long], params)]
     page = ids[offset : offset + limit]
     if not page:
         return [], len(ids)

@@ -1,6 +1,6 @@
-"""The SQLite reverse-lookup index's text, and the FTS5 query that finds digits in it.
+"""The reverse-lookup indexes' encodings, and the queries that find digits with them.
 
-Digit trigrams are unselective: ten digits make only 1,000 of them, so at
+SQLite: digit trigrams are unselective: ten digits make only 1,000 of them, so at
 3,000,000 numbers each one's posting list holds ~30,000 entries and a 7-digit
 term read five of them (3.6 ms). The index (migration 0005) therefore also
 holds each number's digits as pairs, one character per pair (100 symbols):
@@ -8,6 +8,11 @@ holds each number's digits as pairs, one character per pair (100 symbols):
 pairs is six digits, one of a million; a term of six or more digits is looked
 up by its pairs, in whichever column its alignment puts them, and its odd
 last digit is checked on the row. Shorter terms use the `digits` column.
+
+PostgreSQL: pg_trgm has the same weakness (a 7-digit LIKE took 7.8-8.6 ms at
+3M numbers), so migration 0005 also indexes each number's 6-digit windows as
+an integer array (GIN, `phone_digit_windows(normalized_number)`); a term of
+six or more digits must have all of its windows there, and the row is checked.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 from typing import Final
 
 PAIR_BASE: Final = 0x4E00  # CJK ideographs: no case folding, nothing a digit can be
-PAIRS_FROM: Final = 6  # digits: three pairs, the shortest phrase a trigram index serves
+PAIRS_FROM: Final = 6  # digits: three pairs (the shortest phrase FTS5 serves); one window
 TRIGRAM: Final = 3  # shorter terms cannot use the index at all
 
 
@@ -39,3 +44,16 @@ def match_query(digits: str) -> str:
     if len(digits) > PAIRS_FROM:
         phrases.append(pairs(digits[1:]))
     return " AND ".join(f'{{even_pairs odd_pairs}} : "{phrase}"' for phrase in phrases)
+
+
+def windows(digits: str) -> list[int]:
+    """The term's 6-digit windows as integers, for PostgreSQL (PAIRS_FROM or more digits).
+
+    Every window is six digits long, so its value alone names it ("012345" is 12345).
+    """
+    return sorted({int(digits[i : i + PAIRS_FROM]) for i in range(len(digits) - PAIRS_FROM + 1)})
+
+
+def by_pairs(digits: str) -> bool:
+    """Whether a term is looked up by its pairs (SQLite) or windows (PostgreSQL)."""
+    return len(digits) >= PAIRS_FROM

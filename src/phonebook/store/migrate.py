@@ -17,9 +17,13 @@ _SCRIPTS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 0x70686F6E65  # "phone": any constant shared by every process
 
 
-# Built by migration 0002 per dialect, outside the metadata (an FTS5 table and its
-# shadow tables on SQLite, a pg_trgm index on PostgreSQL).
-_REVERSE_LOOKUP_OBJECTS = ("phone_numbers_digits", "ix_phone_numbers_normalized_number_trgm")
+# Built by migrations 0002 and 0005 per dialect, outside the metadata (an FTS5
+# table and its shadow tables on SQLite, GIN indexes on PostgreSQL).
+_REVERSE_LOOKUP_OBJECTS = (
+    "phone_numbers_digits",
+    "ix_phone_numbers_normalized_number_trgm",
+    "ix_phone_numbers_digit_windows",
+)
 
 
 def include_object(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
