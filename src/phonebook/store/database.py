@@ -337,6 +337,16 @@ def _configure_postgresql(engine: Engine, serving: _Serving) -> None:
     not by migrations), and a pooled connection must pick up a change.
     """
 
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # No parallel workers for a query: requests are short, and the server runs
+        # many at once. The plan a prepared lookup settles on (generic: it cannot
+        # see the term) guessed 15,000 rows for one, and starting two workers made
+        # a 0.3 ms lookup take 9 ms at 3M numbers (docs/decisions.md).
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET max_parallel_workers_per_gather = 0")
+        dbapi_connection.commit()
+
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         milliseconds = serving.milliseconds

@@ -112,8 +112,11 @@ POSTGRESQL_UP = [
     "LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$ "
     "SELECT coalesce(array_agg(DISTINCT substr(digits, i, 6)::integer), '{}') "
     "FROM generate_series(1, length(digits) - 5) AS i $$",
+    # fastupdate off: new rows go straight into the index. With GIN's pending
+    # list, which every lookup scans until it is merged, lookups after a load
+    # took 2-4 ms instead of ~1.
     "CREATE INDEX ix_phone_numbers_digit_windows ON phone_numbers "
-    "USING gin (phone_digit_windows(normalized_number))",
+    "USING gin (phone_digit_windows(normalized_number)) WITH (fastupdate = off)",
 ]
 POSTGRESQL_DOWN = [
     "DROP INDEX ix_phone_numbers_digit_windows",
