@@ -37,7 +37,7 @@ _MAX_DIGITS = 64  # normalized_number is at most 64 characters (rules/numbers.py
 def _pairs(column: str, first: int) -> str:
     """SQL for the pairs of column's digits from position first (1-based), one character each.
 
-    One char() call of 32 code points, cut to the pairs the number has (past
+    One char() call of 31 or 32 code points, cut to the pairs the number has (past
     its end substr() gives '' and the code point is the base). Flat, not nested:
     SQLite 3.40's parser overflows at a dozen nested CASEs, and a file whose
     triggers it cannot parse cannot be opened by it at all.
