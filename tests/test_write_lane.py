@@ -147,8 +147,11 @@ def test_a_loop_that_stops_with_a_write_queued_frees_the_lane(database: Database
     database.coordinate_writers()
     lane = GroupCommitLane(database)
     loop = asyncio.new_event_loop()
-    orphan = loop.create_task(lane.run(_add_account, database, "orphan"))
-    loop.run_until_complete(asyncio.sleep(0))  # queued; then the loop stops running
+    # Held here, the turn keeps the lane's thread from reaching the loop while it
+    # still runs: without it a quick thread ran the job in time (CI, stop 10).
+    with database.writer_turn():
+        orphan = loop.create_task(lane.run(_add_account, database, "orphan"))
+        loop.run_until_complete(asyncio.sleep(0))  # queued; then the loop stops running
     later: list[str] = []  # from a live loop, in the orphan's group or the next one
 
     def write_after() -> None:
