@@ -51,6 +51,7 @@ class Row:
     non_2xx: int
     socket_errors: int
     valid: bool
+    cpu_us_per_request: float  # the server's processes, user and system
 
 
 def free_port() -> int:
@@ -71,12 +72,8 @@ def phonebook(database: str, *args: str) -> list[str]:
 
 def resident_mb(pid: int) -> list[float]:
     """Resident memory of a process and its children (uvicorn workers), in MB."""
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
     sizes = []
-    for each in pids:
+    for each in _tree(pid):
         for line in Path(f"/proc/{each}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 sizes.append(round(int(line.split()[1]) / 1024, 1))
@@ -113,6 +110,25 @@ def server(
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def _tree(pid: int) -> list[int]:
+    """A process and its children (uvicorn's workers)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid, *(int(p) for p in children.read_text().split())] if children.exists() else [pid]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process and its children have used so far.
+
+    Per request, it moves less than requests/s between runs on a noisy machine:
+    the time a request waits (for the writers' turn, for fsync) costs no CPU.
+    """
+    total = 0
+    for each in _tree(pid):
+        fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime and stime, in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def fresh_database(backend: str, postgres_url: str, directory: Path, size: int) -> str:
@@ -305,15 +321,28 @@ def bench_size(
         ]
         with server(floor_cmd, floor_env, floor_port, out_dir / f"floor-{size}.log") as (
             floor_base,
-            _,
+            floor_pid,
         ):
+            apps = (("floor", floor_base, floor_pid), ("phonebook", pb_base, pb_pid))
             for scenario in args.scenarios:
                 script = lua_script(out_dir / f"{scenario}.lua", scenario, data, terms)
                 for connections in _connections(args, scenario):
-                    for app, base in (("floor", floor_base), ("phonebook", pb_base)):
+                    for app, base, pid in apps:
+                        cpu_before = cpu_seconds(pid)
                         result = run_wrk(base, script, connections, args.seconds)
+                        cpu = (cpu_seconds(pid) - cpu_before) / max(1, result["requests"]) * 1e6
                         valid = result["non_2xx"] == 0 and result["socket_errors"] == 0
-                        rows.append(Row(size, scenario, connections, app, valid=valid, **result))
+                        rows.append(
+                            Row(
+                                size,
+                                scenario,
+                                connections,
+                                app,
+                                valid=valid,
+                                cpu_us_per_request=round(cpu, 1),
+                                **result,
+                            )
+                        )
                     print_row(rows[-2], rows[-1])
         memory[size] = resident_mb(pb_pid)
         print(f"   phonebook resident memory after the run: {memory[size]} MB", flush=True)
@@ -337,8 +366,9 @@ def print_row(floor: Row, pb: Row) -> None:
     print(
         f"   {pb.scenario:7} c={pb.connections:<3} phonebook {pb.requests_per_s:9,.0f} req/s "
         f"p50 {pb.p50_ms:6.2f} ms p99 {pb.p99_ms:7.2f} ms err {pb.non_2xx + pb.socket_errors:<5}"
+        f"cpu {pb.cpu_us_per_request:5.0f} us/req "
         f"| floor {floor.requests_per_s:9,.0f} req/s p99 {floor.p99_ms:6.2f} ms "
-        f"| ratio {ratio:5.1%}{flag}",
+        f"cpu {floor.cpu_us_per_request:4.0f} us/req | ratio {ratio:5.1%}{flag}",
         flush=True,
     )
 
