@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Final
@@ -17,6 +18,8 @@ _PAUSE_S: Final = 0.1
 # WAL frames beyond which the next checkpoint holds the writers' turn (SQLite's
 # automatic checkpoint starts at 1,000 pages).
 _RESTART_FRAMES: Final = 1000
+# Upkeep that found nothing to do waits this long (and for a commit) to look again.
+_UPKEEP_IDLE_S: Final = 1.0
 
 
 class Checkpointer:
@@ -38,9 +41,18 @@ class Checkpointer:
     the last one, and the next writer restarts the WAL.
     """
 
-    def __init__(self, engine: Engine, turn: Callable[[], AbstractContextManager[None]]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        turn: Callable[[], AbstractContextManager[None]],
+        upkeep: Callable[[], bool] | None = None,
+    ) -> None:
         self._engine = engine
         self._turn = turn
+        # After writes, one step of index upkeep at a time, true while more is left:
+        # steps follow each other _PAUSE_S apart, letting writers in between.
+        self._upkeep = upkeep
+        self._upkeep_at = 0.0
         self._wanted = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="phonebook-checkpoint", daemon=True)
@@ -60,11 +72,20 @@ class Checkpointer:
             try:
                 with self._turn() if frames > _RESTART_FRAMES else nullcontext():
                     frames = self.checkpoint()
+                self._keep_up()
             except Exception:  # the thread must outlive any one failure: retried next round
                 log.exception("WAL checkpoint failed")
                 self._wanted.set()
             if self._stopping.wait(_PAUSE_S):
                 return
+
+    def _keep_up(self) -> None:
+        if self._upkeep is None or time.monotonic() < self._upkeep_at:
+            return
+        more = self._upkeep()
+        self._upkeep_at = time.monotonic() + (0.0 if more else _UPKEEP_IDLE_S)
+        if more:  # no commit needed to go on: the next round comes after the pause
+            self._wanted.set()
 
     def checkpoint(self) -> int:
         """One PASSIVE checkpoint; the number of frames in the WAL."""

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from phonebook.settings import Settings
+from phonebook.store import digit_index
 from phonebook.store.checkpoints import Checkpointer
 from phonebook.store.fast_reads import FastReads
 from phonebook.store.writer_turn import WriterTurn, sqlite_file
@@ -115,7 +116,19 @@ class Database:
         self._turn = WriterTurn(path)
         self._serving.background_checkpoints = True
         self.engine.dispose()
-        self._checkpoints = Checkpointer(self.engine, self.writer_turn)
+        self._checkpoints = Checkpointer(
+            self.engine, self.writer_turn, upkeep=self.merge_lookup_index
+        )
+
+    def merge_lookup_index(self) -> bool:
+        """One step merging the SQLite lookup index's segments; whether it did any work.
+
+        Run by the served app's checkpoint thread after writes, in the writers'
+        turn: a lookup probes every segment, so fewer of them keep lookups fast
+        after bursts of writes (migration 0006).
+        """
+        with self.writing() as conn:
+            return digit_index.merge_step(conn)
 
     def after_commit(self) -> None:
         """Writes were committed (the write lane calls it once per group)."""
