@@ -74,7 +74,7 @@ def test_migration_0006_lets_merges_join_two_segments_and_goes_back(database: Da
 
 
 def test_the_checkpointer_keeps_up_until_nothing_is_left(database: Database) -> None:
-    """After one commit, steps follow each other for as long as each reports more."""
+    """After writes pause, steps follow each other for as long as each reports more."""
     answers = [True, True, False]
     done = threading.Event()
 
@@ -84,7 +84,7 @@ def test_the_checkpointer_keeps_up_until_nothing_is_left(database: Database) -> 
             done.set()
         return more
 
-    checkpointer = Checkpointer(database.engine, database.writer_turn, upkeep=upkeep)
+    checkpointer = Checkpointer(database.engine, database.writer_turn, upkeep, quiet_s=0)
     try:
         checkpointer.after_commit()
         assert done.wait(timeout=30), "upkeep stopped before it had nothing left"

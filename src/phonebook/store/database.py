@@ -123,9 +123,9 @@ class Database:
     def merge_lookup_index(self) -> bool:
         """One step merging the SQLite lookup index's segments; whether it did any work.
 
-        Run by the served app's checkpoint thread after writes, in the writers'
-        turn: a lookup probes every segment, so fewer of them keep lookups fast
-        after bursts of writes (migration 0006).
+        Run by the served app's checkpoint thread once writes pause, in the
+        writers' turn: a lookup probes every segment, so fewer of them keep
+        lookups fast after bursts of writes (migration 0006).
         """
         with self.writing() as conn:
             return digit_index.merge_step(conn)
