@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from phonebook import access_log
 from phonebook.api import constituents, history, meta, phone_numbers, types
-from phonebook.api.direct import DirectReads, PhonebookApp
+from phonebook.api.direct import DirectRoutes, PhonebookApp
 from phonebook.api.responses import error_response
 from phonebook.api.slow_reads import SlowReads
 from phonebook.errors import ApiError, conflict
@@ -105,7 +105,7 @@ def build_app(settings: Settings, database: Database | None = None) -> Starlette
         },
         lifespan=lifespan,
     )
-    app.answer_directly(DirectReads(phone_numbers.direct_reads))
+    app.answer_directly(DirectRoutes(phone_numbers.direct_routes))
     app.state.settings = settings
     app.state.ctx = ServiceContext.open(database)
     app.state.keys = KeyCache(settings.key_cache_seconds)

@@ -1,13 +1,13 @@
-"""The hottest reads, dispatched without Starlette's middleware and router.
+"""The hottest routes, dispatched without Starlette's middleware and router.
 
-GET of one number and of a constituent's numbers are most of what an LGL
-integration sends. Through Starlette each passes two middleware, a scan of the
-route table, a second Request and two exception wrappers: measured in-process,
-that dispatch was a fifth of a GET of one number. Here the path is matched by
-the route's own compiled pattern and the same handler runs, its exceptions
-answered by the app's own handlers, so the answer is the same byte for byte;
-every other request, and every other method on these paths, goes through
-Starlette as before.
+One number and a constituent's numbers (read, created, updated, deleted) are
+most of what an LGL integration sends. Through Starlette each request passes
+two middleware, a scan of the route table, a second Request and two exception
+wrappers: measured in-process, that dispatch was a fifth of a GET of one
+number. Here the path is matched by the route's own compiled pattern and the
+same handler runs, its exceptions answered by the app's own handlers, so the
+answer is the same byte for byte; every other request, and every method these
+paths do not serve (405), goes through Starlette as before.
 """
 
 from __future__ import annotations
@@ -24,42 +24,48 @@ from starlette.types import Receive, Scope, Send
 
 Handler = Callable[[Request], Awaitable[Response]]
 ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]  # all of build_app's are
-_READS = frozenset({"GET", "HEAD"})
 
 
-class DirectReads:
-    """GET and HEAD handlers by path template ("/api/v1/phone_numbers/{id:digits}")."""
+class DirectRoutes:
+    """Handlers by path template ("/api/v1/phone_numbers/{id:digits}") and method.
 
-    def __init__(self, gets: Mapping[str, Handler]) -> None:
-        self._routes: list[tuple[re.Pattern[str], Handler]] = []
-        for template, handler in gets.items():
+    HEAD is served by the GET handler, as Starlette's Route does.
+    """
+
+    def __init__(self, routes: Mapping[str, Mapping[str, Handler]]) -> None:
+        self._routes: list[tuple[re.Pattern[str], dict[str, Handler]]] = []
+        for template, handlers in routes.items():
             pattern, _, convertors = compile_path(template)
             # Only text parameters, so the match's groups are the path params as-is.
             assert all(c.convert("1") == "1" for c in convertors.values()), template
-            self._routes.append((pattern, handler))
+            by_method = {method.upper(): handler for method, handler in handlers.items()}
+            if "GET" in by_method:
+                by_method["HEAD"] = by_method["GET"]
+            self._routes.append((pattern, by_method))
 
     def find(self, scope: Scope) -> tuple[Handler, dict[str, Any]] | None:
-        if scope["method"] not in _READS or scope.get("root_path"):
+        if scope.get("root_path"):
             return None
         path: str = scope["path"]
-        for pattern, handler in self._routes:
+        for pattern, by_method in self._routes:
             found = pattern.match(path)
             if found is not None:
-                return handler, found.groupdict()
+                handler = by_method.get(scope["method"])
+                return None if handler is None else (handler, found.groupdict())
         return None
 
 
 class PhonebookApp(Starlette):
-    """Starlette, with DirectReads answered before its middleware."""
+    """Starlette, with DirectRoutes answered before its middleware."""
 
-    direct: DirectReads | None = None
+    direct: DirectRoutes | None = None
 
-    def answer_directly(self, reads: DirectReads) -> None:
-        """Answer reads ahead of Starlette: only while nothing sits between it and the routes."""
+    def answer_directly(self, routes: DirectRoutes) -> None:
+        """Answer routes ahead of Starlette: only while nothing sits between it and them."""
         skipped = self.user_middleware or self.debug or self.max_body_size is not None
         if skipped:
-            raise ValueError("middleware, debug or a body limit would be skipped by direct reads")
-        self.direct = reads
+            raise ValueError("middleware, debug or a body limit would be skipped by direct routes")
+        self.direct = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = self.direct.find(scope) if self.direct and scope["type"] == "http" else None
