@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError
 
 from phonebook.store.database import Database
 
@@ -25,3 +26,23 @@ def test_a_write_begins_on_the_connection_used_last(database: Database) -> None:
         assert _dbapi(conn) is last
     with database.writing() as conn:
         assert _dbapi(conn) is last
+
+
+def test_a_write_that_cannot_begin_raises_sqlalchemys_error(database_url: str) -> None:
+    """Another process holding the write lock past busy_timeout: an OperationalError (503)."""
+    database = Database(database_url, sqlite_busy_timeout_ms=20)
+    path = database.url.database
+    assert path is not None
+    # The same SQLite library as the app's: two copies in one process would not see
+    # each other's POSIX locks.
+    other = database.engine.dialect.loaded_dbapi.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError, match="database is locked"), database.writing():
+            raise AssertionError("began while another writer held the lock")
+        other.execute("ROLLBACK")
+        with database.writing() as conn:  # the connection went back to the pool usable
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        other.close()
+        database.dispose()
