@@ -108,11 +108,13 @@ class GroupCommitLane:
                 return
             jobs = [first]
             try:
-                # Writes queued while another process had its turn join this group.
-                with self.database.writer_turn():
+                # The pooled connection first, then the writers' turn and BEGIN
+                # (Database.writing): the checkout no longer holds up the turn.
+                with self.database.group_commit() as group:
+                    # Writes queued while another process had its turn join this group.
                     jobs = self._batch(first)
-                    self._commit(jobs)
-            except Exception as exc:  # taking the turn failed: answer, and live on
+                    self._run_group(group, jobs)
+            except Exception as exc:  # taking the turn, BEGIN or COMMIT failed: answer, live on
                 for job in jobs:
                     job.error = job.error or exc
             _settle(jobs)
@@ -131,18 +133,13 @@ class GroupCommitLane:
             jobs.append(more)
         return jobs
 
-    def _commit(self, jobs: list[_Job]) -> None:
-        try:
-            with self.database.group_commit() as group:
-                for loop, theirs in _by_loop(jobs).items():
-                    try:
-                        self._run_on(loop, _OnLoop(self._run_jobs, group, theirs))
-                    except _NeverRanError as exc:  # their loop is gone; the others' writes stand
-                        for job in theirs:
-                            job.error = exc
-        except Exception as exc:
-            for job in jobs:
-                job.error = job.error or exc
+    def _run_group(self, group: Connection, jobs: list[_Job]) -> None:
+        for loop, theirs in _by_loop(jobs).items():
+            try:
+                self._run_on(loop, _OnLoop(self._run_jobs, group, theirs))
+            except _NeverRanError as exc:  # their loop is gone; the others' writes stand
+                for job in theirs:
+                    job.error = exc
 
     def _run_on(self, loop: asyncio.AbstractEventLoop, work: _OnLoop) -> None:
         """work on loop, returning once it has run; _NeverRanError if it never will.
