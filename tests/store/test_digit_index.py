@@ -20,7 +20,7 @@ from phonebook.store import constituents as constituent_store
 from phonebook.store import migrate
 from phonebook.store import phone_numbers as number_store
 from phonebook.store.database import Database
-from phonebook.store.digit_index import PAIR_BASE, match_query, pairs
+from phonebook.store.digit_index import PAIR_BASE, PENDING, match_query, pairs
 
 
 def test_pairs_are_one_character_per_two_digits_dropping_an_odd_last_one() -> None:
@@ -142,23 +142,89 @@ def _indexed_rows(conn: Connection, digits: str) -> list[int]:
     return [row[0] for row in rows]
 
 
+def _pending(conn: Connection) -> list[int]:
+    rows = conn.exec_driver_sql(f"SELECT id FROM {PENDING} ORDER BY id")  # noqa: S608 - a constant
+    return [row[0] for row in rows]
+
+
+def _check_index(conn: Connection) -> None:
+    conn.exec_driver_sql(
+        "INSERT INTO phone_numbers_digits(phone_numbers_digits) VALUES ('integrity-check')"
+    )
+
+
 @pytest.mark.sqlite_only
 @pytest.mark.parametrize("old", ["8885550044", "555004"])
 def test_an_updated_or_deleted_number_leaves_nothing_in_the_index(
     database: Database, account: int, old: str
 ) -> None:
+    """Each step its own transaction: what it noted is indexed when it commits."""
     with database.writing() as conn:
         owner = _new_owner(conn, account)
         number_id = number_store.insert_number(conn, account, _number_row(owner, old))
-        assert _indexed_rows(conn, old) == [number_id]
+        assert (_pending(conn), _indexed_rows(conn, old)) == ([number_id], [])
+        assert _lookup(conn, account, old) == [owner]  # found while only noted
+    with database.writing() as conn:
+        assert (_pending(conn), _indexed_rows(conn, old)) == ([], [number_id])
         number_store.update_number(conn, number_id, {"normalized_number": "7771234"})
         assert _indexed_rows(conn, old) == []
+        assert _lookup(conn, account, "7771234") == [owner]
+    with database.writing() as conn:
         assert _indexed_rows(conn, "7771234") == [number_id]
         number_store.delete_number(conn, account, number_id)
         assert _indexed_rows(conn, "7771234") == []
-        conn.exec_driver_sql(
-            "INSERT INTO phone_numbers_digits(phone_numbers_digits) VALUES ('integrity-check')"
-        )
+        _check_index(conn)
+    with database.reading() as conn:
+        assert _pending(conn) == []
+
+
+@pytest.mark.sqlite_only
+def test_a_number_written_and_changed_in_one_transaction_is_indexed_once(
+    database: Database, account: int
+) -> None:
+    """Noted, changed and deleted before the index took it: nothing to forget twice."""
+    with database.writing() as conn:
+        owner = _new_owner(conn, account)
+        kept = number_store.insert_number(conn, account, _number_row(owner, "8885550044"))
+        number_store.update_number(conn, kept, {"normalized_number": "7771234"})
+        gone = number_store.insert_number(conn, account, _number_row(owner, "6665550044"))
+        number_store.delete_number(conn, account, gone)
+        assert _pending(conn) == [kept]
+    with database.reading() as conn:
+        assert _pending(conn) == []
+        assert _indexed_rows(conn, "7771234") == [kept]
+        assert _indexed_rows(conn, "5550044") == []
+        assert _lookup(conn, account, "555004") == []
+        _check_index(conn)
+
+
+@pytest.mark.sqlite_only
+def test_a_number_written_by_another_tool_is_found_then_indexed_by_the_next_write(
+    database: Database, account: int
+) -> None:
+    """A sqlite3 shell's INSERT only notes the number; lookups see it at once."""
+    with database.writing() as conn:
+        owner = _new_owner(conn, account)
+    path = database.url.database
+    assert path is not None
+    other = database.engine.dialect.loaded_dbapi.connect(path, isolation_level=None)
+    try:
+        row = {**_number_row(owner, "8885550044"), "account_id": account}
+        row["created_at"] = row["updated_at"] = "2026-11-27 00:00:00.000000"
+        columns, marks = ", ".join(row), ", ".join("?" * len(row))
+        insert = f"INSERT INTO phone_numbers ({columns}) VALUES ({marks})"  # noqa: S608 - names of ours
+        other.execute(insert, tuple(row.values()))
+    finally:
+        other.close()
+    with database.reading() as conn:
+        assert len(_pending(conn)) == 1
+        assert _lookup(conn, account, "8555004") == [owner]
+    with database.writing() as conn:
+        _new_owner(conn, account)
+    with database.reading() as conn:
+        assert _pending(conn) == []
+        assert _lookup(conn, account, "8555004") == [owner]
+        assert len(_indexed_rows(conn, "8555004")) == 1
 
 
 _SYSTEM_SQLITE = """
@@ -177,6 +243,8 @@ with db.writing() as conn:
     number_id = number_store.insert_number(conn, account, _number_row(owner, "8885550044"))
     assert _lookup(conn, account, "8555004") == [owner]
     assert _lookup(conn, account, "0044") == [owner]
+with db.writing() as conn:
+    assert _indexed_rows(conn, "8555004") == [number_id]
     number_store.delete_number(conn, account, number_id)
     assert _indexed_rows(conn, "8555004") == []
 print(database.sqlite3.sqlite_version)

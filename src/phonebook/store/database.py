@@ -161,6 +161,8 @@ class Database:
             conn = conn.execution_options(**{_WRITE: True})
             with conn.begin():
                 yield conn
+                if self.is_sqlite:
+                    digit_index.index_pending(conn)
 
     def writer_turn(self) -> AbstractContextManager[None]:
         """The served app on SQLite: this thread's turn to write, among all processes.
