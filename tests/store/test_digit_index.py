@@ -147,6 +147,10 @@ def _pending(conn: Connection) -> list[int]:
     return [row[0] for row in rows]
 
 
+def _to_forget(conn: Connection) -> list[int]:
+    return [row[0] for row in conn.exec_driver_sql("SELECT id FROM phone_numbers_digits_forget")]
+
+
 def _check_index(conn: Connection) -> None:
     conn.exec_driver_sql(
         "INSERT INTO phone_numbers_digits(phone_numbers_digits) VALUES ('integrity-check')"
@@ -158,7 +162,8 @@ def _check_index(conn: Connection) -> None:
 def test_an_updated_or_deleted_number_leaves_nothing_in_the_index(
     database: Database, account: int, old: str
 ) -> None:
-    """Each step its own transaction: what it noted is indexed when it commits."""
+    """Each step its own transaction: what it noted is applied when it commits, and
+    lookups never see the difference."""
     with database.writing() as conn:
         owner = _new_owner(conn, account)
         number_id = number_store.insert_number(conn, account, _number_row(owner, old))
@@ -167,15 +172,16 @@ def test_an_updated_or_deleted_number_leaves_nothing_in_the_index(
     with database.writing() as conn:
         assert (_pending(conn), _indexed_rows(conn, old)) == ([], [number_id])
         number_store.update_number(conn, number_id, {"normalized_number": "7771234"})
-        assert _indexed_rows(conn, old) == []
+        assert (_to_forget(conn), _pending(conn)) == ([number_id], [number_id])
+        assert _lookup(conn, account, old) == []  # still in the index, not in the row
         assert _lookup(conn, account, "7771234") == [owner]
     with database.writing() as conn:
-        assert _indexed_rows(conn, "7771234") == [number_id]
+        assert (_indexed_rows(conn, old), _indexed_rows(conn, "7771234")) == ([], [number_id])
         number_store.delete_number(conn, account, number_id)
-        assert _indexed_rows(conn, "7771234") == []
-        _check_index(conn)
+        assert _lookup(conn, account, "7771234") == []
     with database.reading() as conn:
-        assert _pending(conn) == []
+        assert (_pending(conn), _to_forget(conn), _indexed_rows(conn, "7771234")) == ([], [], [])
+        _check_index(conn)
 
 
 @pytest.mark.sqlite_only
@@ -189,7 +195,7 @@ def test_a_number_written_and_changed_in_one_transaction_is_indexed_once(
         number_store.update_number(conn, kept, {"normalized_number": "7771234"})
         gone = number_store.insert_number(conn, account, _number_row(owner, "6665550044"))
         number_store.delete_number(conn, account, gone)
-        assert _pending(conn) == [kept]
+        assert (_pending(conn), _to_forget(conn)) == ([kept], [])
     with database.reading() as conn:
         assert _pending(conn) == []
         assert _indexed_rows(conn, "7771234") == [kept]
@@ -246,6 +252,7 @@ with db.writing() as conn:
 with db.writing() as conn:
     assert _indexed_rows(conn, "8555004") == [number_id]
     number_store.delete_number(conn, account, number_id)
+with db.reading() as conn:
     assert _indexed_rows(conn, "8555004") == []
 print(database.sqlite3.sqlite_version)
 """
@@ -304,3 +311,112 @@ def test_postgresql_connections_plan_without_parallel_workers(database: Database
         pytest.skip("a PostgreSQL setting")
     with database.reading() as conn:
         assert conn.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() == "0"
+
+
+_Op = tuple[str, int, str]  # ("add" | "change" | "delete" | "restore", which number, digits)
+_ops = st.tuples(
+    st.sampled_from(["add", "change", "delete", "restore"]),
+    st.integers(0, 3),
+    st.text(alphabet="0129", min_size=3, max_size=12),
+)
+
+
+@pytest.mark.sqlite_only
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(transactions=st.lists(st.tuples(st.lists(_ops, max_size=6), st.booleans()), max_size=5))
+def test_the_index_holds_exactly_the_committed_numbers(
+    database: Database, account: int, transactions: list[tuple[list[_Op], bool]]
+) -> None:
+    """Numbers added, changed, deleted and restored (same id), in transactions that
+    commit or roll back: after each, lookups agree with the rows and nothing is left noted."""
+    with database.writing() as conn:
+        owner = _new_owner(conn, account)
+    live: dict[int, str] = {}  # id -> digits, as committed
+    gone: dict[int, str] = {}
+    for ops, commits in transactions:
+        state, deleted = dict(live), dict(gone)
+        try:
+            with database.writing() as conn:
+                for op, which, digits in ops:
+                    _apply(conn, account, owner, (op, which, digits), state, deleted)
+                if not commits:
+                    raise _UndoExampleError()
+            live, gone = state, deleted
+        except _UndoExampleError:
+            pass
+        with database.reading() as conn:
+            assert (_pending(conn), _to_forget(conn)) == ([], [])
+            for digits in {*live.values(), *gone.values()}:
+                expected = [owner] if any(digits in held for held in live.values()) else []
+                assert _lookup(conn, account, digits) == expected, digits
+            held = conn.exec_driver_sql("SELECT count(*) FROM phone_numbers_digits_docsize")
+            assert held.scalar() == len(live)
+            _check_index(conn)
+    with database.writing() as conn:  # the next example starts from an empty account
+        for number_id in live:
+            number_store.delete_number(conn, account, number_id)
+
+
+def _apply(
+    conn: Connection,
+    account: int,
+    owner: int,
+    op: _Op,
+    live: dict[int, str],
+    gone: dict[int, str],
+) -> None:
+    kind, which, digits = op
+    ids = sorted(live) if kind in ("change", "delete") else sorted(gone)
+    if kind == "add":
+        live[number_store.insert_number(conn, account, _number_row(owner, digits))] = digits
+    elif not ids:
+        return
+    elif kind == "change":
+        number_id = ids[which % len(ids)]
+        number_store.update_number(conn, number_id, {"normalized_number": digits})
+        live[number_id] = digits
+    elif kind == "delete":
+        number_id = ids[which % len(ids)]
+        number_store.delete_number(conn, account, number_id)
+        gone[number_id] = live.pop(number_id)
+    else:  # restore: the same id again, as service.phone_numbers.restore does
+        number_id = ids[which % len(ids)]
+        row = {**_number_row(owner, gone[number_id]), "id": number_id}
+        number_store.insert_number(conn, account, row)
+        live[number_id] = gone.pop(number_id)
+
+
+@pytest.mark.sqlite_only
+def test_migration_0007_goes_back_with_its_notes_applied(database: Database, account: int) -> None:
+    """Notes left by another tool's writes are applied by the downgrade, not lost."""
+    with database.writing() as conn:
+        owner = _new_owner(conn, account)
+        kept = number_store.insert_number(conn, account, _number_row(owner, "8885550044"))
+        changed = number_store.insert_number(conn, account, _number_row(owner, "7775550011"))
+    path = database.url.database
+    assert path is not None
+    other = database.engine.dialect.loaded_dbapi.connect(path, isolation_level=None)
+    try:  # outside the app: the notes stay until the next app write, or the downgrade
+        other.execute(
+            "UPDATE phone_numbers SET normalized_number = '6665550022' WHERE id = ?", (changed,)
+        )
+    finally:
+        other.close()
+    with database.reading() as conn:
+        assert (_pending(conn), _to_forget(conn)) == ([changed], [changed])
+    migrate.downgrade(database, "0006")
+    with database.reading() as conn:
+        assert _indexed_rows(conn, "7775550011") == []
+        assert _indexed_rows(conn, "6665550022") == [changed]
+        assert _indexed_rows(conn, "8885550044") == [kept]
+        _check_index(conn)
+    migrate.upgrade(database)
+    with database.writing() as conn:
+        number_store.delete_number(conn, account, kept)
+    with database.reading() as conn:
+        assert _lookup(conn, account, "5550044") == []
+        assert _lookup(conn, account, "5550022") == [owner]
+        assert _indexed_rows(conn, "8885550044") == []
+        _check_index(conn)

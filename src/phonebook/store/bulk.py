@@ -67,7 +67,7 @@ def optimize(conn: Connection) -> None:
         conn.exec_driver_sql("ANALYZE constituents")
         conn.exec_driver_sql("ANALYZE phone_numbers")
     else:
-        digit_index.index_pending(conn)  # before merging: the noted numbers join the index
+        digit_index.apply_notes(conn)  # before merging: the notes, applied
         conn.exec_driver_sql(
             "INSERT INTO phone_numbers_digits(phone_numbers_digits) VALUES ('optimize')"
         )

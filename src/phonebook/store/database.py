@@ -162,7 +162,7 @@ class Database:
             with conn.begin():
                 yield conn
                 if self.is_sqlite:
-                    digit_index.index_pending(conn)
+                    digit_index.apply_notes(conn)
 
     def writer_turn(self) -> AbstractContextManager[None]:
         """The served app on SQLite: this thread's turn to write, among all processes.

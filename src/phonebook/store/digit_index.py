@@ -27,9 +27,13 @@ PAIRS_FROM: Final = 6  # digits: three pairs (the shortest phrase FTS5 serves); 
 TRIGRAM: Final = 3  # shorter terms cannot use the index at all
 # Pages of segments one background merge step writes: ~5 ms in the writers' turn at 3M.
 MERGE_PAGES: Final = 100
-# SQLite: numbers the index does not hold yet (migration 0007), and their rows for it.
-PENDING: Final = "phone_numbers_digits_pending"
-_INDEX_PENDING = (
+# SQLite: the notes the lookup index's triggers take (migration 0007), and their use.
+PENDING: Final = "phone_numbers_digits_pending"  # numbers the index lacks
+_APPLY_NOTES = (
+    # Forgetting first: a number changed or restored takes its new digits after.
+    "INSERT INTO phone_numbers_digits(phone_numbers_digits, rowid, digits, even_pairs, "
+    "odd_pairs) SELECT * FROM phone_numbers_digits_forgotten",
+    "DELETE FROM phone_numbers_digits_forget",
     "INSERT INTO phone_numbers_digits(rowid, digits, even_pairs, odd_pairs) "
     "SELECT * FROM phone_numbers_digits_unindexed",
     f"DELETE FROM {PENDING}",  # noqa: S608 - a constant
@@ -87,11 +91,11 @@ def merge_step(conn: Connection) -> bool:
     return bool(dbapi.total_changes - before >= 2)  # type: ignore[union-attr]
 
 
-def index_pending(conn: Connection) -> None:
-    """SQLite: index the numbers the transaction's writes noted, in one statement.
+def apply_notes(conn: Connection) -> None:
+    """SQLite: make the index forget and take what the transaction's writes noted.
 
-    Database.writing() calls it before each commit, so the index holds every
-    number the app committed. Schemas before migration 0007 have nothing to do.
+    Database.writing() calls it before each commit, so the index holds exactly
+    the numbers the app committed. Schemas before migration 0007 have no notes.
     """
     dbapi = conn.dialect.loaded_dbapi
     cursor = conn.connection.cursor()
@@ -99,7 +103,7 @@ def index_pending(conn: Connection) -> None:
     try:
         if cursor.execute(statement, ("phone_numbers_digits_unindexed",)).fetchone() is None:
             return
-        for statement in _INDEX_PENDING:
+        for statement in _APPLY_NOTES:
             cursor.execute(statement)
     except dbapi.Error as exc:
         # The exception classes SQLAlchemy raises, so a busy database still answers 503.

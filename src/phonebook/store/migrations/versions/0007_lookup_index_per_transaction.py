@@ -1,17 +1,21 @@
-"""SQLite: the lookup index takes a transaction's new numbers at its end, not one by one.
+"""SQLite: the lookup index changes at the end of each transaction, not row by row.
 
 Under the bench's create load the index's triggers cost more than the rest of
 a create together: a create's use case took 130 us in the writers' turn with
-them and 77 us without (2 workers, 16 connections). FTS5 tokenizes each row
-and writes a segment at the end of each savepoint, one per create.
+them and 77 us without (2 workers, 16 connections). FTS5 tokenized each row
+and wrote a segment at the end of each savepoint, one per create.
 
-The triggers now only note which numbers the index lacks, in
-phone_numbers_digits_pending, and forget what it holds of a number deleted or
-changed. The app's write transactions index the noted numbers in one
-statement before they commit (store/digit_index.index_pending); a lookup also
-checks the noted numbers, so one written by any other tool (a sqlite3 shell)
-is found before the app's next write indexes it. A number is in the index or
-noted, never both.
+The triggers now only take notes: phone_numbers_digits_pending, the numbers
+the index lacks; phone_numbers_digits_forget, the digits it still holds for a
+number deleted or changed since. The app's write transactions apply both in
+two statements before they commit (store/digit_index.apply_notes). A lookup
+checks the noted numbers as well, so a number written by any other tool (a
+sqlite3 shell) is found before the app's next write indexes it; what the index
+still holds of a changed or deleted number was never found anyway, since every
+candidate is checked against its row.
+
+A number is in the index or pending, never both; it has at most one note to
+forget (its oldest digits, the ones the index holds).
 
 PostgreSQL: nothing (its GIN index is maintained by the database itself).
 
@@ -38,34 +42,45 @@ depends_on = None
 _v5 = importlib.import_module("phonebook.store.migrations.versions.0005_digit_pairs_lookup_index")
 
 _PENDING = "phone_numbers_digits_pending"
+_FORGET = "phone_numbers_digits_forget"
 _UNINDEXED = "phone_numbers_digits_unindexed"
+_FORGOTTEN = "phone_numbers_digits_forgotten"
 _NOT_PENDING = f"WHERE NOT EXISTS (SELECT 1 FROM {_PENDING} WHERE id = old.id)"
+# Only a number the index holds has digits to forget; the first note is what it holds.
+_NOTE_OLD = (
+    f"INSERT OR IGNORE INTO {_FORGET}(id, normalized_number) "
+    f"SELECT old.id, old.normalized_number {_NOT_PENDING}"
+)
 
 SQLITE_UP = [
     f"CREATE TABLE {_PENDING} (id INTEGER NOT NULL PRIMARY KEY)",
+    f"CREATE TABLE {_FORGET} (id INTEGER NOT NULL PRIMARY KEY, normalized_number VARCHAR(64))",
+    # What the index takes, and what it is told to forget ('delete' rows).
     f"CREATE VIEW {_UNINDEXED} AS SELECT {_v5._indexed('phone_numbers')} "
     f"FROM phone_numbers WHERE id IN (SELECT id FROM {_PENDING})",
+    f"CREATE VIEW {_FORGOTTEN} AS SELECT 'delete', {_v5._indexed(_FORGET)} FROM {_FORGET}",
     "DROP TRIGGER phone_numbers_digits_update",
     "DROP TRIGGER phone_numbers_digits_delete",
     "DROP TRIGGER phone_numbers_digits_insert",
     "CREATE TRIGGER phone_numbers_digits_insert AFTER INSERT ON phone_numbers BEGIN "
     f"INSERT OR IGNORE INTO {_PENDING}(id) VALUES (new.id); END",
     "CREATE TRIGGER phone_numbers_digits_delete AFTER DELETE ON phone_numbers BEGIN "
-    f"{_v5._FORGET} SELECT 'delete', {_v5._indexed('old')} {_NOT_PENDING}; "
-    f"DELETE FROM {_PENDING} WHERE id = old.id; END",
+    f"{_NOTE_OLD}; DELETE FROM {_PENDING} WHERE id = old.id; END",
     "CREATE TRIGGER phone_numbers_digits_update AFTER UPDATE OF normalized_number "
     "ON phone_numbers BEGIN "
-    f"{_v5._FORGET} SELECT 'delete', {_v5._indexed('old')} {_NOT_PENDING}; "
-    f"INSERT OR IGNORE INTO {_PENDING}(id) VALUES (new.id); END",
+    f"{_NOTE_OLD}; INSERT OR IGNORE INTO {_PENDING}(id) VALUES (new.id); END",
 ]
 
-# 0005's triggers again, once the index holds every noted number.
+# The notes applied, then 0005's triggers again.
 SQLITE_DOWN = [
+    f"{_v5._FORGET} SELECT * FROM {_FORGOTTEN}",
     f"{_v5._INSERT} SELECT * FROM {_UNINDEXED}",
     "DROP TRIGGER phone_numbers_digits_update",
     "DROP TRIGGER phone_numbers_digits_delete",
     "DROP TRIGGER phone_numbers_digits_insert",
+    f"DROP VIEW {_FORGOTTEN}",
     f"DROP VIEW {_UNINDEXED}",
+    f"DROP TABLE {_FORGET}",
     f"DROP TABLE {_PENDING}",
     *(statement for statement in _v5.SQLITE_UP if statement.startswith("CREATE TRIGGER")),
 ]
