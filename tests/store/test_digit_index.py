@@ -17,7 +17,7 @@ from phonebook.rules.search_terms import SearchTerms
 from phonebook.service import accounts
 from phonebook.service.types import HOME_TYPE_ID
 from phonebook.store import constituents as constituent_store
-from phonebook.store import migrate
+from phonebook.store import digit_index, migrate
 from phonebook.store import phone_numbers as number_store
 from phonebook.store.database import Database
 from phonebook.store.digit_index import PAIR_BASE, PENDING, match_query, pairs
@@ -142,6 +142,12 @@ def _indexed_rows(conn: Connection, digits: str) -> list[int]:
     return [row[0] for row in rows]
 
 
+@pytest.fixture
+def apply_every_commit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each commit applies its notes, as the first one after NOTES_PER_APPLY of them does."""
+    monkeypatch.setattr(digit_index, "NOTES_PER_APPLY", 1)
+
+
 def _pending(conn: Connection) -> list[int]:
     rows = conn.exec_driver_sql(f"SELECT id FROM {PENDING} ORDER BY id")  # noqa: S608 - a constant
     return [row[0] for row in rows]
@@ -160,7 +166,7 @@ def _check_index(conn: Connection) -> None:
 @pytest.mark.sqlite_only
 @pytest.mark.parametrize("old", ["8885550044", "555004"])
 def test_an_updated_or_deleted_number_leaves_nothing_in_the_index(
-    database: Database, account: int, old: str
+    database: Database, account: int, apply_every_commit: None, old: str
 ) -> None:
     """Each step its own transaction: what it noted is applied when it commits, and
     lookups never see the difference."""
@@ -186,7 +192,7 @@ def test_an_updated_or_deleted_number_leaves_nothing_in_the_index(
 
 @pytest.mark.sqlite_only
 def test_a_number_written_and_changed_in_one_transaction_is_indexed_once(
-    database: Database, account: int
+    database: Database, account: int, apply_every_commit: None
 ) -> None:
     """Noted, changed and deleted before the index took it: nothing to forget twice."""
     with database.writing() as conn:
@@ -206,7 +212,7 @@ def test_a_number_written_and_changed_in_one_transaction_is_indexed_once(
 
 @pytest.mark.sqlite_only
 def test_a_number_written_by_another_tool_is_found_then_indexed_by_the_next_write(
-    database: Database, account: int
+    database: Database, account: int, apply_every_commit: None
 ) -> None:
     """A sqlite3 shell's INSERT only notes the number; lookups see it at once."""
     with database.writing() as conn:
@@ -236,8 +242,9 @@ def test_a_number_written_by_another_tool_is_found_then_indexed_by_the_next_writ
 _SYSTEM_SQLITE = """
 import sys
 sys.modules["pysqlite3"] = None  # as where the wheel does not exist
-from phonebook.store import database, migrate
+from phonebook.store import database, digit_index, migrate
 from phonebook.service import accounts
+digit_index.NOTES_PER_APPLY = 1  # each commit applies its notes
 from tests.store.test_digit_index import _indexed_rows, _lookup, _new_owner, _number_row
 from phonebook.store import phone_numbers as number_store
 assert database.SQLITE_DRIVER == "sqlite3", database.SQLITE_DRIVER
@@ -325,12 +332,21 @@ _ops = st.tuples(
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(transactions=st.lists(st.tuples(st.lists(_ops, max_size=6), st.booleans()), max_size=5))
+@given(
+    transactions=st.lists(st.tuples(st.lists(_ops, max_size=6), st.booleans()), max_size=5),
+    per_apply=st.sampled_from([1, 3]),
+)
 def test_the_index_holds_exactly_the_committed_numbers(
-    database: Database, account: int, transactions: list[tuple[list[_Op], bool]]
+    database: Database,
+    account: int,
+    monkeypatch: pytest.MonkeyPatch,
+    transactions: list[tuple[list[_Op], bool]],
+    per_apply: int,
 ) -> None:
     """Numbers added, changed, deleted and restored (same id), in transactions that
-    commit or roll back: after each, lookups agree with the rows and nothing is left noted."""
+    commit or roll back, their notes applied at each commit or every few: after each,
+    lookups agree with the rows; once applied, the index holds exactly the live numbers."""
+    monkeypatch.setattr(digit_index, "NOTES_PER_APPLY", per_apply)
     with database.writing() as conn:
         owner = _new_owner(conn, account)
     live: dict[int, str] = {}  # id -> digits, as committed
@@ -347,13 +363,18 @@ def test_the_index_holds_exactly_the_committed_numbers(
         except _UndoExampleError:
             pass
         with database.reading() as conn:
-            assert (_pending(conn), _to_forget(conn)) == ([], [])
+            if per_apply == 1:
+                assert (_pending(conn), _to_forget(conn)) == ([], [])
             for digits in {*live.values(), *gone.values()}:
                 expected = [owner] if any(digits in held for held in live.values()) else []
                 assert _lookup(conn, account, digits) == expected, digits
-            held = conn.exec_driver_sql("SELECT count(*) FROM phone_numbers_digits_docsize")
-            assert held.scalar() == len(live)
             _check_index(conn)
+    with database.writing() as conn:
+        digit_index.apply_notes(conn, at_least=1)
+    with database.reading() as conn:
+        assert (_pending(conn), _to_forget(conn)) == ([], [])
+        held = conn.exec_driver_sql("SELECT count(*) FROM phone_numbers_digits_docsize")
+        assert held.scalar() == len(live)
     with database.writing() as conn:  # the next example starts from an empty account
         for number_id in live:
             number_store.delete_number(conn, account, number_id)
@@ -389,7 +410,9 @@ def _apply(
 
 
 @pytest.mark.sqlite_only
-def test_migration_0007_goes_back_with_its_notes_applied(database: Database, account: int) -> None:
+def test_migration_0007_goes_back_with_its_notes_applied(
+    database: Database, account: int, apply_every_commit: None
+) -> None:
     """Notes left by another tool's writes are applied by the downgrade, not lost."""
     with database.writing() as conn:
         owner = _new_owner(conn, account)
@@ -419,4 +442,28 @@ def test_migration_0007_goes_back_with_its_notes_applied(database: Database, acc
         assert _lookup(conn, account, "5550044") == []
         assert _lookup(conn, account, "5550022") == [owner]
         assert _indexed_rows(conn, "8885550044") == []
+        _check_index(conn)
+
+
+@pytest.mark.sqlite_only
+def test_notes_wait_for_enough_of_them_and_the_upkeep_applies_the_rest(
+    database: Database, account: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(digit_index, "NOTES_PER_APPLY", 3)
+    numbers = []
+    for digits in ("8885550044", "8885550045", "8885550046"):
+        with database.writing() as conn:
+            owner = _new_owner(conn, account)
+            numbers.append(number_store.insert_number(conn, account, _number_row(owner, digits)))
+        with database.reading() as conn:
+            assert _lookup(conn, account, digits) == [owner]
+            held = (_pending(conn), _indexed_rows(conn, digits))
+        assert held == (([], numbers[-1:]) if len(numbers) == 3 else (numbers, []))
+    with database.writing() as conn:
+        number_store.delete_number(conn, account, numbers[0])
+    with database.reading() as conn:
+        assert (_to_forget(conn), _lookup(conn, account, "8885550044")) == ([numbers[0]], [])
+    assert database.merge_lookup_index()  # the served app's upkeep, once writes pause
+    with database.reading() as conn:
+        assert (_to_forget(conn), _indexed_rows(conn, "8885550044")) == ([], [])
         _check_index(conn)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Connection
 
 from phonebook.service import accounts
-from phonebook.store import migrate
+from phonebook.store import digit_index, migrate
 from phonebook.store import phone_numbers as number_store
 from phonebook.store.checkpoints import Checkpointer
 from phonebook.store.database import Database
@@ -18,6 +18,12 @@ from tests.store.test_digit_index import _lookup, _new_owner, _number_row
 pytestmark = pytest.mark.sqlite_only
 
 NUMBERS = [f"55501{i:05d}" for i in range(60)]
+
+
+@pytest.fixture(autouse=True)
+def _a_segment_per_commit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each commit applies its notes, so each write of these tests leaves a segment."""
+    monkeypatch.setattr(digit_index, "NOTES_PER_APPLY", 1)
 
 
 def _segments(conn: Connection) -> int:

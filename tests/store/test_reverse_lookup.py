@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 from phonebook.rules.search_terms import SearchTerms
 from phonebook.service import maintenance
 from phonebook.service.seed import seed
+from phonebook.store import digit_index
 from phonebook.store.constituents import _PHONE_OWNER_IDS, search_query
 from phonebook.store.database import Database
 from phonebook.store.digit_index import by_pairs, match_query, windows
@@ -83,8 +84,11 @@ def test_the_prepared_lookup_is_served_by_an_index(database: Database, digits: s
 
 
 @pytest.mark.sqlite_only
-def test_optimize_merges_the_segments_small_writes_leave(api: Api, database: Database) -> None:
+def test_optimize_merges_the_segments_small_writes_leave(
+    api: Api, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each small write adds an FTS5 segment until automerge; optimize folds them into one."""
+    monkeypatch.setattr(digit_index, "NOTES_PER_APPLY", 1)  # a segment per write
     cid = api.constituent()
     for n in range(40):
         api.number(cid, number=f"(888) 555-{n:04d}")

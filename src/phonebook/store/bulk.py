@@ -67,7 +67,7 @@ def optimize(conn: Connection) -> None:
         conn.exec_driver_sql("ANALYZE constituents")
         conn.exec_driver_sql("ANALYZE phone_numbers")
     else:
-        digit_index.apply_notes(conn)  # before merging: the notes, applied
+        digit_index.apply_notes(conn, at_least=1)  # before merging: every note, applied
         conn.exec_driver_sql(
             "INSERT INTO phone_numbers_digits(phone_numbers_digits) VALUES ('optimize')"
         )

@@ -121,14 +121,17 @@ class Database:
         )
 
     def merge_lookup_index(self) -> bool:
-        """One step merging the SQLite lookup index's segments; whether it did any work.
+        """One step of the SQLite lookup index's upkeep; whether it did any work.
 
         Run by the served app's checkpoint thread once writes pause, in the
-        writers' turn: a lookup probes every segment, so fewer of them keep
+        writers' turn. The notes the writes left below NOTES_PER_APPLY are
+        applied (migration 0007), so lookups stop checking them; then segments
+        are merged: a lookup probes every segment, so fewer of them keep
         lookups fast after bursts of writes (migration 0006).
         """
         with self.writing() as conn:
-            return digit_index.merge_step(conn)
+            applied = digit_index.apply_notes(conn, at_least=1)
+            return digit_index.merge_step(conn) or applied
 
     def after_commit(self) -> None:
         """Writes were committed (the write lane calls it once per group)."""

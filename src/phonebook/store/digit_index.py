@@ -29,6 +29,14 @@ TRIGRAM: Final = 3  # shorter terms cannot use the index at all
 MERGE_PAGES: Final = 100
 # SQLite: the notes the lookup index's triggers take (migration 0007), and their use.
 PENDING: Final = "phone_numbers_digits_pending"  # numbers the index lacks
+# Notes gathered before a commit applies them. Each application has a fixed cost
+# (FTS5 writes a segment), so under a stream of small write groups it waits for
+# this many; meanwhile every lookup also checks up to this many pending numbers.
+NOTES_PER_APPLY = 128
+_ENOUGH_NOTES = (
+    "SELECT (SELECT count(*) FROM (SELECT 1 FROM phone_numbers_digits_pending LIMIT ?1)) "
+    "+ (SELECT count(*) FROM (SELECT 1 FROM phone_numbers_digits_forget LIMIT ?1)) >= ?1"
+)
 _APPLY_NOTES = (
     # Forgetting first: a number changed or restored takes its new digits after.
     "INSERT INTO phone_numbers_digits(phone_numbers_digits, rowid, digits, even_pairs, "
@@ -38,7 +46,7 @@ _APPLY_NOTES = (
     "SELECT * FROM phone_numbers_digits_unindexed",
     f"DELETE FROM {PENDING}",  # noqa: S608 - a constant
 )
-_HAS_PENDING = "SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = ?"
+_HAS_NOTES = "SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = ?"
 
 
 def pairs(digits: str) -> str:
@@ -91,18 +99,24 @@ def merge_step(conn: Connection) -> bool:
     return bool(dbapi.total_changes - before >= 2)  # type: ignore[union-attr]
 
 
-def apply_notes(conn: Connection) -> None:
-    """SQLite: make the index forget and take what the transaction's writes noted.
+def apply_notes(conn: Connection, at_least: int | None = None) -> bool:
+    """SQLite: make the index forget and take what writes noted; whether it did.
 
-    Database.writing() calls it before each commit, so the index holds exactly
-    the numbers the app committed. Schemas before migration 0007 have no notes.
+    Database.writing() calls it before each commit: once NOTES_PER_APPLY (or
+    at_least) notes have gathered, the index takes them all. The served app's
+    upkeep applies the rest once writes pause. Schemas before migration 0007
+    have no notes.
     """
+    wanted = NOTES_PER_APPLY if at_least is None else at_least
     dbapi = conn.dialect.loaded_dbapi
     cursor = conn.connection.cursor()
-    statement = _HAS_PENDING
+    statement = _HAS_NOTES
     try:
         if cursor.execute(statement, ("phone_numbers_digits_unindexed",)).fetchone() is None:
-            return
+            return False
+        statement = _ENOUGH_NOTES
+        if not cursor.execute(statement, (wanted,)).fetchone()[0]:
+            return False
         for statement in _APPLY_NOTES:
             cursor.execute(statement)
     except dbapi.Error as exc:
@@ -110,3 +124,4 @@ def apply_notes(conn: Connection) -> None:
         raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
     finally:
         cursor.close()
+    return True

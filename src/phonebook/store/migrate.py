@@ -20,7 +20,7 @@ _MIGRATION_LOCK = 0x70686F6E65  # "phone": any constant shared by every process
 # Built by migrations 0002 and 0005 per dialect, outside the metadata (an FTS5
 # table and its shadow tables on SQLite, GIN indexes on PostgreSQL).
 _REVERSE_LOOKUP_OBJECTS = (
-    "phone_numbers_digits",  # and _pending, _unindexed (migration 0007)
+    "phone_numbers_digits",  # and its notes and views (migration 0007)
     "ix_phone_numbers_normalized_number_trgm",
     "ix_phone_numbers_digit_windows",
 )

@@ -7,12 +7,13 @@ and wrote a segment at the end of each savepoint, one per create.
 
 The triggers now only take notes: phone_numbers_digits_pending, the numbers
 the index lacks; phone_numbers_digits_forget, the digits it still holds for a
-number deleted or changed since. The app's write transactions apply both in
-two statements before they commit (store/digit_index.apply_notes). A lookup
-checks the noted numbers as well, so a number written by any other tool (a
-sqlite3 shell) is found before the app's next write indexes it; what the index
-still holds of a changed or deleted number was never found anyway, since every
-candidate is checked against its row.
+number deleted or changed since. The app's write transactions apply them in
+two statements before they commit, once enough have gathered, and the served
+app's upkeep applies the rest when writes pause (store/digit_index.apply_notes).
+A lookup checks the pending numbers as well, so a number noted but not yet
+indexed (or written by any other tool, such as a sqlite3 shell) is found;
+what the index still holds of a changed or deleted number was never found
+anyway, since every candidate is checked against its row.
 
 A number is in the index or pending, never both; it has at most one note to
 forget (its oldest digits, the ones the index holds).
