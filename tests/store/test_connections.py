@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
 from phonebook.store.database import Database
+from tests.store.test_digit_index import another_tool
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -31,18 +32,13 @@ def test_a_write_begins_on_the_connection_used_last(database: Database) -> None:
 def test_a_write_that_cannot_begin_raises_sqlalchemys_error(database_url: str) -> None:
     """Another process holding the write lock past busy_timeout: an OperationalError (503)."""
     database = Database(database_url, sqlite_busy_timeout_ms=20)
-    path = database.url.database
-    assert path is not None
-    # The same SQLite library as the app's: two copies in one process would not see
-    # each other's POSIX locks.
-    other = database.engine.dialect.loaded_dbapi.connect(path, isolation_level=None)
     try:
-        other.execute("BEGIN IMMEDIATE")
-        with pytest.raises(OperationalError, match="database is locked"), database.writing():
-            raise AssertionError("began while another writer held the lock")
-        other.execute("ROLLBACK")
+        with another_tool(database) as other:
+            other.execute("BEGIN IMMEDIATE")
+            with pytest.raises(OperationalError, match="database is locked"), database.writing():
+                raise AssertionError("began while another writer held the lock")
+            other.execute("ROLLBACK")
         with database.writing() as conn:  # the connection went back to the pool usable
             assert conn.exec_driver_sql("SELECT 1").scalar() == 1
     finally:
-        other.close()
         database.dispose()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -142,6 +145,22 @@ def _indexed_rows(conn: Connection, digits: str) -> list[int]:
     return [row[0] for row in rows]
 
 
+@contextmanager
+def another_tool(database: Database) -> Iterator[Any]:
+    """A connection of its own to the file, as a sqlite3 shell would write through it.
+
+    The same SQLite library as the app's: two copies in one process would not see
+    each other's POSIX locks.
+    """
+    path = database.url.database
+    assert path is not None
+    other = database.engine.dialect.loaded_dbapi.connect(path, isolation_level=None)
+    try:
+        yield other
+    finally:
+        other.close()
+
+
 @pytest.fixture
 def apply_every_commit(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each commit applies its notes, as the first one after NOTES_PER_APPLY of them does."""
@@ -217,17 +236,12 @@ def test_a_number_written_by_another_tool_is_found_then_indexed_by_the_next_writ
     """A sqlite3 shell's INSERT only notes the number; lookups see it at once."""
     with database.writing() as conn:
         owner = _new_owner(conn, account)
-    path = database.url.database
-    assert path is not None
-    other = database.engine.dialect.loaded_dbapi.connect(path, isolation_level=None)
-    try:
+    with another_tool(database) as other:
         row = {**_number_row(owner, "8885550044"), "account_id": account}
         row["created_at"] = row["updated_at"] = "2026-11-27 00:00:00.000000"
         columns, marks = ", ".join(row), ", ".join("?" * len(row))
         insert = f"INSERT INTO phone_numbers ({columns}) VALUES ({marks})"  # noqa: S608 - names of ours
         other.execute(insert, tuple(row.values()))
-    finally:
-        other.close()
     with database.reading() as conn:
         assert len(_pending(conn)) == 1
         assert _lookup(conn, account, "8555004") == [owner]
@@ -418,15 +432,10 @@ def test_migration_0007_goes_back_with_its_notes_applied(
         owner = _new_owner(conn, account)
         kept = number_store.insert_number(conn, account, _number_row(owner, "8885550044"))
         changed = number_store.insert_number(conn, account, _number_row(owner, "7775550011"))
-    path = database.url.database
-    assert path is not None
-    other = database.engine.dialect.loaded_dbapi.connect(path, isolation_level=None)
-    try:  # outside the app: the notes stay until the next app write, or the downgrade
+    with another_tool(database) as other:  # its notes stay until the app applies them
         other.execute(
             "UPDATE phone_numbers SET normalized_number = '6665550022' WHERE id = ?", (changed,)
         )
-    finally:
-        other.close()
     with database.reading() as conn:
         assert (_pending(conn), _to_forget(conn)) == ([changed], [changed])
     migrate.downgrade(database, "0006")
