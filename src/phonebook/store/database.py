@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from phonebook.settings import Settings
-from phonebook.store import digit_index
+from phonebook.store import digit_index, direct
 from phonebook.store.checkpoints import Checkpointer
 from phonebook.store.fast_reads import FastReads
 from phonebook.store.writer_turn import WriterTurn, sqlite_file
@@ -354,10 +354,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, serving: _Serving) -
         try:
             conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
         except conn.dialect.loaded_dbapi.Error as exc:
-            # As exec_driver_sql would raise it: a busy database answers 503, not 500.
-            raise DBAPIError.instance(
-                statement, None, exc, conn.dialect.loaded_dbapi.Error
-            ) from exc
+            raise direct.driver_error(conn, statement, None, exc) from exc
 
 
 _STATEMENT_TIMEOUT = "phonebook_statement_timeout_ms"

@@ -20,7 +20,8 @@ from __future__ import annotations
 from typing import Final
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
+
+from phonebook.store import direct
 
 PAIR_BASE: Final = 0x4E00  # CJK ideographs: no case folding, nothing a digit can be
 PAIRS_FROM: Final = 6  # digits: three pairs (the shortest phrase FTS5 serves); one window
@@ -108,7 +109,6 @@ def apply_notes(conn: Connection, at_least: int | None = None) -> bool:
     have no notes.
     """
     wanted = NOTES_PER_APPLY if at_least is None else at_least
-    dbapi = conn.dialect.loaded_dbapi
     cursor = conn.connection.cursor()
     statement = _HAS_NOTES
     try:
@@ -119,9 +119,8 @@ def apply_notes(conn: Connection, at_least: int | None = None) -> bool:
             return False
         for statement in _APPLY_NOTES:
             cursor.execute(statement)
-    except dbapi.Error as exc:
-        # The exception classes SQLAlchemy raises, so a busy database still answers 503.
-        raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise direct.driver_error(conn, statement, None, exc) from exc
     finally:
         cursor.close()
     return True

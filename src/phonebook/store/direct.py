@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Insert, Update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from phonebook.store.compiled import Compiled, Statement, compiled_for
 
@@ -27,11 +27,16 @@ def _execute(
         cursor.execute(compiled.sql, compiled.parameters(values))
     except conn.dialect.loaded_dbapi.Error as exc:
         cursor.close()
-        # The exception classes SQLAlchemy raises, so retries and error answers see one kind.
-        raise DBAPIError.instance(
-            compiled.sql, values, exc, conn.dialect.loaded_dbapi.Error
-        ) from exc
+        raise driver_error(conn, compiled.sql, values, exc) from exc
     return compiled, cursor
+
+
+def driver_error(
+    conn: Connection, statement: str, parameters: Any, exc: Exception
+) -> StatementError:
+    """exc, raised by the driver, as SQLAlchemy raises it: retries and error answers
+    (a busy database is 503, not 500) see one kind of exception."""
+    return DBAPIError.instance(statement, parameters, exc, conn.dialect.loaded_dbapi.Error)
 
 
 def rows(
