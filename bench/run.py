@@ -13,29 +13,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from string import Template
 from typing import Any
 
-import httpx2
-
 ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):  # run as `python bench/run.py`: its siblings import as `bench`
+    sys.path.insert(0, str(ROOT))
+
+from bench.dataset import PHONEBOOK, capture_bodies, fresh_database, sample_terms, seed  # noqa: E402
+from bench.servers import cpu_seconds, free_port, resident_mb, server  # noqa: E402
+from bench.wrk import lua_script, run_wrk  # noqa: E402
+
 BIN = Path(sys.executable).parent
-PHONEBOOK = BIN / "phonebook"
 SCENARIOS = ("show", "list", "create", "update", "search", "mix")
-LIST_SIZE = 25  # the list scenario reads constituents holding exactly 25 numbers
-LIST_CONSTITUENTS = 200
 
 
 @dataclass
@@ -52,231 +46,6 @@ class Row:
     socket_errors: int
     valid: bool
     cpu_us_per_request: float  # the server's processes, user and system
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def phonebook(database: str, *args: str) -> list[str]:
-    result = subprocess.run(  # noqa: S603 - our own console script
-        [str(PHONEBOOK), "--database", database, *args],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return result.stdout.splitlines()
-
-
-def resident_mb(pid: int) -> list[float]:
-    """Resident memory of a process and its children (uvicorn workers), in MB."""
-    sizes = []
-    for each in _tree(pid):
-        for line in Path(f"/proc/{each}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                sizes.append(round(int(line.split()[1]) / 1024, 1))
-    return sizes
-
-
-@contextmanager
-def server(
-    command: list[str], env: dict[str, str], port: int, log: Path
-) -> Iterator[tuple[str, int]]:
-    base = f"http://127.0.0.1:{port}"
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own server commands
-            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"server exited early, see {log}")
-            try:
-                if httpx2.get(f"{base}/healthz", timeout=1).status_code < 500:
-                    break
-            except httpx2.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"server did not start, see {log}")
-            time.sleep(0.1)
-        yield base, process.pid
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)  # the whole group: uvicorn and its workers
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _tree(pid: int) -> list[int]:
-    """A process and its children (uvicorn's workers)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    return [pid, *(int(p) for p in children.read_text().split())] if children.exists() else [pid]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time a process and its children have used so far.
-
-    Per request, it moves less than requests/s between runs on a noisy machine:
-    the time a request waits (for the writers' turn, for fsync) costs no CPU.
-    """
-    total = 0
-    for each in _tree(pid):
-        fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
-        total += int(fields[11]) + int(fields[12])  # utime and stime, in clock ticks
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def fresh_database(backend: str, postgres_url: str, directory: Path, size: int) -> str:
-    if backend == "sqlite":
-        path = directory / f"bench-{size}.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{path}"
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"phonebook_bench_{size}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-
-
-def seed(database: str, size: int) -> dict[str, Any]:
-    """The bench account (size numbers over size/3 constituents) and the list account."""
-    started = time.monotonic()
-    phonebook(database, "migrate")
-    lines = phonebook(
-        database,
-        "seed",
-        "--constituents",
-        str(max(1, size // 3)),
-        "--numbers",
-        str(size),
-        "--account",
-        "Bench",
-    )
-    seeded = time.monotonic() - started
-    ranges = [tuple(map(int, r.split(".."))) for r in re.findall(r"\d+\.\.\d+", lines[-2])]
-    account = lines[-1]
-    list_lines = phonebook(
-        database,
-        "seed",
-        "--constituents",
-        str(LIST_CONSTITUENTS),
-        "--numbers",
-        str(LIST_CONSTITUENTS * LIST_SIZE),
-        "--account",
-        "Lists",
-    )
-    list_ranges = [
-        tuple(map(int, r.split(".."))) for r in re.findall(r"\d+\.\.\d+", list_lines[-2])
-    ]
-    return {
-        "key": phonebook(database, "keys", "create", account)[-1],
-        "list_key": phonebook(database, "keys", "create", list_lines[-1])[-1],
-        "constituents": ranges[0],
-        "numbers": ranges[1],
-        "list_constituents": list_ranges[0],
-        "seed_seconds": round(seeded, 1),
-    }
-
-
-def sample_terms(base: str, data: dict[str, Any]) -> list[str]:
-    """Seven-digit pieces of stored numbers: what a caller with a partial number types."""
-    low, high = data["numbers"]
-    step = max(1, (high - low) // 200)
-    terms: list[str] = []
-    with httpx2.Client(base_url=base, headers={"Authorization": f"Bearer {data['key']}"}) as client:
-        for number_id in range(low, high + 1, step):
-            digits = client.get(f"/api/v1/phone_numbers/{number_id}").json()["normalized_number"]
-            if digits and len(digits) >= 9:
-                terms.append(digits[2:9])
-    return terms
-
-
-def capture_bodies(base: str, data: dict[str, Any], terms: list[str]) -> dict[str, str]:
-    """Phonebook's answer to one request of each kind: what the floor will send back."""
-    auth = {"Authorization": f"Bearer {data['key']}"}
-    number, constituent = data["numbers"][0], data["constituents"][0]
-    with httpx2.Client(base_url=base, headers=auth) as client:
-        lists = {"Authorization": f"Bearer {data['list_key']}"}
-        bodies = {
-            "show": client.get(f"/api/v1/phone_numbers/{number}"),
-            "list": client.get(
-                f"/api/v1/constituents/{data['list_constituents'][0]}/phone_numbers", headers=lists
-            ),
-            "create": client.post(
-                f"/api/v1/constituents/{constituent}/phone_numbers",
-                json={"number": "(555) 0100-1234"},
-            ),
-            "update": client.patch(
-                f"/api/v1/phone_numbers/{number}", json={"number": "555-0210-1234"}
-            ),
-            "search": client.get(
-                "/api/v1/constituents/search", params={"q[]": f"phone_number={terms[0]}"}
-            ),
-        }
-    for name, response in bodies.items():
-        if response.status_code != 200:
-            raise SystemExit(f"{name}: Phonebook answered {response.status_code}: {response.text}")
-    assert len(bodies["list"].json()["items"]) == LIST_SIZE
-    return {name: response.text for name, response in bodies.items()}
-
-
-def lua_script(path: Path, scenario: str, data: dict[str, Any], terms: list[str]) -> Path:
-    template = Template((ROOT / "bench" / "wrk.lua.template").read_text())
-    path.write_text(
-        template.substitute(
-            scenario=scenario,
-            key=data["key"],
-            list_key=data["list_key"],
-            cmin=data["constituents"][0],
-            cmax=data["constituents"][1],
-            nmin=data["numbers"][0],
-            nmax=data["numbers"][1],
-            lmin=data["list_constituents"][0],
-            lmax=data["list_constituents"][1],
-            terms=", ".join(f'"{t}"' for t in terms),
-        )
-    )
-    return path
-
-
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(value) * _UNITS[unit]
-
-
-def run_wrk(base: str, script: Path, connections: int, seconds: int) -> dict[str, Any]:
-    threads = f"-t{min(2, connections)}"  # wrk needs a connection per thread
-    command = ["wrk", threads, f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script)]
-    out = subprocess.run(  # noqa: S603 - wrk from PATH, as make bench installs it
-        [*command, base],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return {
-        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        "p50_ms": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),  # type: ignore[union-attr]
-        "p99_ms": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),  # type: ignore[union-attr]
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
-        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-        "socket_errors": sum(map(int, errors.groups())) if errors else 0,
-    }
 
 
 def bench_size(
