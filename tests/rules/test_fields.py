@@ -6,13 +6,21 @@ CONTRACT §4 (lax forms, unknown and read-only keys) and §5 (limit and offset).
 from __future__ import annotations
 
 import string
+import unicodedata
 
 import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from phonebook.errors import ApiError
-from phonebook.rules.fields import MAX_ID, BodyErrors, FieldError, lax_bool, lax_int
+from phonebook.rules.fields import (
+    MAX_ID,
+    BodyErrors,
+    FieldError,
+    has_control_characters,
+    lax_bool,
+    lax_int,
+)
 from phonebook.rules.paging import DEFAULT_LIMIT, Page, read_page
 from phonebook.rules.phone_number_input import READ_ONLY, WRITABLE, read_phone_number
 
@@ -225,6 +233,18 @@ def test_no_errors_raise_nothing() -> None:
     read_phone_number({"number": "555", "is_preferred": "true"}, errors)
     errors.raise_if_any()
     assert errors.errors == {}
+
+
+# --- has_control_characters --------------------------------------------------
+
+
+@given(st.text(alphabet=st.characters(codec=None), max_size=20))
+@example("555\x00")
+@example("555\ud800")
+@example("a\u2028b")  # a line separator: not printable, and not a control character
+def test_control_characters_are_exactly_cc_and_cs(text: str) -> None:
+    expected = any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
+    assert has_control_characters(text) == expected
 
 
 # --- read_page ---------------------------------------------------------------

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, NoReturn, TypeVar
 
+import orjson
 from starlette.requests import ClientDisconnect, Request
 
 from phonebook.errors import ApiError, bad_request, not_found, request_timeout, too_large
@@ -19,6 +21,8 @@ from phonebook.write_lane import WriteLane
 
 T = TypeVar("T")
 
+# orjson reads integers of 19 digits and more (past 64 bits) as floats.
+_LONG_DIGIT_RUN = re.compile(rb"[0-9]{19}")
 # The deepest valid body is 3 levels (a constituent, its phone_numbers, a number).
 MAX_JSON_DEPTH = 32
 
@@ -62,6 +66,25 @@ def page_of(request: Request) -> Page:
 
 def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """raw as JSON, as the standard library reads it, NaN and Infinity refused.
+
+    orjson reads what it can: 0.3 us for a PATCH's body against 8 us for
+    json.loads given parse_constant (which builds a decoder per call). What it
+    refuses, the standard library decides as before: invalid JSON, NaN,
+    UTF-16 and UTF-32, lone surrogates, nesting past 1024. orjson would read
+    an integer past 64 bits as a float, so a body with 19 digits in a row goes
+    to the standard library too. tests/api/test_json_bodies.py holds the two
+    readings equal.
+    """
+    if _LONG_DIGIT_RUN.search(raw) is None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(raw, parse_constant=_reject_constant)
 
 
 async def raw_body(request: Request) -> bytes:
@@ -117,7 +140,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     """
     raw = await raw_body(request)
     try:
-        data = json.loads(raw, parse_constant=_reject_constant)
+        data = parse_json(raw)
     except ValueError:
         raise bad_request("The request body is not valid JSON.") from None
     except RecursionError:  # far deeper than MAX_JSON_DEPTH: the parser ran out of stack
