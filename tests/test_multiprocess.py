@@ -25,8 +25,9 @@ from sqlalchemy import func, select
 
 from phonebook import cli
 from phonebook.service import accounts
-from phonebook.store import database as database_module
-from phonebook.store.database import Database, sqlite_safe_for_many_writers
+from phonebook.store import connections
+from phonebook.store.connections import sqlite_safe_for_many_writers
+from phonebook.store.database import Database
 from phonebook.store.tables import phone_numbers
 from tests.server_process import serving
 
@@ -150,5 +151,5 @@ def test_sqlite_refuses_workers_without_the_fix(
 )
 def test_the_bundled_sqlite_has_the_wal_reset_fix() -> None:
     """The lock file's pysqlite3 is what lets SQLite run several workers."""
-    assert database_module.SQLITE_DRIVER == "pysqlite3.dbapi2"
+    assert connections.SQLITE_DRIVER == "pysqlite3.dbapi2"
     assert sqlite_safe_for_many_writers()

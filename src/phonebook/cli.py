@@ -17,11 +17,8 @@ from phonebook.service import seed as seeding
 from phonebook.service.context import Caller, ServiceContext
 from phonebook.settings import Settings, as_environ, load_settings
 from phonebook.store import migrate as migrations
-from phonebook.store.database import (
-    SQLITE_WORKERS_REFUSED,
-    Database,
-    sqlite_safe_for_many_writers,
-)
+from phonebook.store.connections import SQLITE_WORKERS_REFUSED, sqlite_safe_for_many_writers
+from phonebook.store.database import Database
 
 
 class _Phonebook(click.Group):

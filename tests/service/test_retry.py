@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from phonebook.service.retry import ATTEMPTS, retried
-from phonebook.store.database import sqlite_safe_for_many_writers
+from phonebook.store.connections import sqlite_safe_for_many_writers
 
 
 class _PgError(Exception):

@@ -256,12 +256,12 @@ def test_a_number_written_by_another_tool_is_found_then_indexed_by_the_next_writ
 _SYSTEM_SQLITE = """
 import sys
 sys.modules["pysqlite3"] = None  # as where the wheel does not exist
-from phonebook.store import database, digit_index, migrate
+from phonebook.store import connections, database, digit_index, migrate
 from phonebook.service import accounts
 digit_index.NOTES_PER_APPLY = 1  # each commit applies its notes
 from tests.store.test_digit_index import _indexed_rows, _lookup, _new_owner, _number_row
 from phonebook.store import phone_numbers as number_store
-assert database.SQLITE_DRIVER == "sqlite3", database.SQLITE_DRIVER
+assert connections.SQLITE_DRIVER == "sqlite3", connections.SQLITE_DRIVER
 db = database.Database("sqlite:///" + sys.argv[1])
 migrate.upgrade(db)
 account = accounts.create_account(db, "System")
