@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench.dataset import split_numbers
+from bench.dataset import lookup_term, split_numbers
 from bench.wrk import lua_script
 
 ids = st.integers(min_value=1, max_value=10**9)
@@ -43,3 +43,18 @@ def test_the_scripts_update_only_the_updated_numbers(tmp_path: Path) -> None:
     assert update is not None
     assert "math.random(umin, umax)" in update.group(1)
     assert "nmin" not in update.group(1)
+
+
+@given(st.from_regex(r"[0-9]{9,15}", fullmatch=True))
+def test_a_lookup_term_is_the_local_part_of_a_number(digits: str) -> None:
+    """The last seven digits: the middle ones, area code and exchange, match
+    dozens of numbers at 3M and one at 10k, so the two sizes' rows would differ."""
+    term = lookup_term(digits)
+    assert term is not None
+    assert len(term) == 7
+    assert digits.endswith(term)
+
+
+@given(st.one_of(st.none(), st.from_regex(r"[0-9]{0,8}", fullmatch=True)))
+def test_a_short_number_gives_no_term(digits: str | None) -> None:
+    assert lookup_term(digits) is None
