@@ -45,6 +45,17 @@ def test_a_constituent_with_two_matching_numbers_appears_once(
     assert found(api, "phone_number=8") == [people["ada"], people["grace"]]
 
 
+@pytest.mark.parametrize("term", ["555", "5550199"])  # by trigrams, and by longer windows
+def test_a_constituent_with_two_numbers_holding_the_term_counts_once(api: Api, term: str) -> None:
+    """The indexed lookup reads the owners of matching numbers: one owner, one item."""
+    twice = api.constituent(last_name="Twice")
+    api.number(twice, number="(212) 555-0199")
+    api.number(twice, number="(646) 555-0199")
+    body = api.get(SEARCH, params={"q[]": f"phone_number={term}"}).json()
+    assert [item["id"] for item in body["items"]] == [twice]
+    assert body["total_items"] == 1
+
+
 def test_name_and_external_id(api: Api, people: dict[str, int]) -> None:
     assert found(api, "name=lovelace") == [people["ada"], people["org"]]
     assert found(api, "name=GRACE") == [people["grace"]]

@@ -150,8 +150,7 @@ def _indexed_match(dialect: str, lookup: _Lookup, long: bool) -> ColumnElement[b
     digits (a term looked up by its pairs may lack its odd last digit).
     PostgreSQL: a long term (6 digits or more) by its windows' GIN index, and
     checked likewise; a shorter one by pg_trgm's index, which serves the LIKE
-    itself. Digits are digits only, so LIKE
-    needs no escaping.
+    itself. Digits are digits only, so LIKE needs no escaping.
     """
     numbers = phone_numbers.c
     # Literal 0s: the hot path binds only the parameters it names.
