@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ if __package__ in (None, ""):  # run as `python bench/run.py`: its siblings impo
     sys.path.insert(0, str(ROOT))
 
 from bench.dataset import PHONEBOOK, capture_bodies, fresh_database, sample_terms, seed  # noqa: E402
+from bench.rounds import Row, Settled, settle  # noqa: E402
 from bench.servers import cpu_seconds, free_port, resident_mb, server  # noqa: E402
 from bench.wrk import lua_script, run_wrk  # noqa: E402
 
@@ -32,25 +33,9 @@ BIN = Path(sys.executable).parent
 SCENARIOS = ("show", "list", "create", "update", "search", "mix")
 
 
-@dataclass
-class Row:
-    size: int
-    scenario: str
-    connections: int
-    app: str
-    requests_per_s: float
-    p50_ms: float
-    p99_ms: float
-    requests: int
-    non_2xx: int
-    socket_errors: int
-    valid: bool
-    cpu_us_per_request: float  # the server's processes, user and system
-
-
 def bench_size(
     args: argparse.Namespace, size: int, out_dir: Path, memory: dict[int, list[float]]
-) -> list[Row]:
+) -> list[Settled]:
     database = fresh_database(args.backend, args.postgres_url, out_dir, size)
     print(f"== {size:,} numbers on {args.backend}: seeding", flush=True)
     data = seed(database, size)
@@ -59,7 +44,7 @@ def bench_size(
     # The limiter runs on every request, as in production, but never trips the load.
     env["PHONEBOOK_RATE_LIMIT"] = "1000000000/minute"
     workers = str(args.workers)
-    rows: list[Row] = []
+    rows: list[Settled] = []
     pb_port, floor_port = free_port(), free_port()
     pb_cmd = [
         str(PHONEBOOK),
@@ -96,26 +81,38 @@ def bench_size(
             for scenario in args.scenarios:
                 script = lua_script(out_dir / f"{scenario}.lua", scenario, data, terms)
                 for connections in _connections(args, scenario):
-                    for app, base, pid in apps:
-                        cpu_before = cpu_seconds(pid)
-                        result = run_wrk(base, script, connections, args.seconds)
-                        cpu = (cpu_seconds(pid) - cpu_before) / max(1, result["requests"]) * 1e6
-                        valid = result["non_2xx"] == 0 and result["socket_errors"] == 0
-                        rows.append(
-                            Row(
-                                size,
-                                scenario,
-                                connections,
-                                app,
-                                valid=valid,
-                                cpu_us_per_request=round(cpu, 1),
-                                **result,
-                            )
+                    rounds = []
+                    for _ in range(args.rounds):
+                        floor, pb = (
+                            _run(app, base, pid, script, size, scenario, connections, args.seconds)
+                            for app, base, pid in apps
                         )
-                    print_row(rows[-2], rows[-1])
+                        rounds.append((floor, pb))
+                    rows.append(settle(rounds))
+                    print_row(rows[-1])
         memory[size] = resident_mb(pb_pid)
         print(f"   phonebook resident memory after the run: {memory[size]} MB", flush=True)
     return rows
+
+
+def _run(
+    app: str,
+    base: str,
+    pid: int,
+    script: Path,
+    size: int,
+    scenario: str,
+    connections: int,
+    seconds: int,
+) -> Row:
+    """One wrk run against one app, with the CPU its processes spent on it."""
+    cpu_before = cpu_seconds(pid)
+    result = run_wrk(base, script, connections, seconds)
+    cpu = (cpu_seconds(pid) - cpu_before) / max(1, result["requests"]) * 1e6
+    valid = result["non_2xx"] == 0 and result["socket_errors"] == 0
+    return Row(
+        size, scenario, connections, app, valid=valid, cpu_us_per_request=round(cpu, 1), **result
+    )
 
 
 def _connections(args: argparse.Namespace, scenario: str) -> list[int]:
@@ -129,30 +126,37 @@ def _connections(args: argparse.Namespace, scenario: str) -> list[int]:
     return [1, *counts] if scenario in args.single_client and 1 not in counts else counts
 
 
-def print_row(floor: Row, pb: Row) -> None:
-    ratio = pb.requests_per_s / floor.requests_per_s if floor.requests_per_s else 0.0
+def print_row(row: Settled) -> None:
+    pb, floor = row.phonebook, row.floor
     flag = "" if pb.valid and floor.valid else "  INVALID (non-2xx or socket errors)"
+    spread = ""
+    if pb.rounds > 1:
+        spread = (
+            f" ({row.lowest_ratio:.1%}-{row.highest_ratio:.1%} over {pb.rounds} rounds; "
+            f"phonebook {pb.lowest_requests_per_s:,.0f}-{pb.highest_requests_per_s:,.0f} req/s)"
+        )
     print(
         f"   {pb.scenario:7} c={pb.connections:<3} phonebook {pb.requests_per_s:9,.0f} req/s "
         f"p50 {pb.p50_ms:6.2f} ms p99 {pb.p99_ms:7.2f} ms err {pb.non_2xx + pb.socket_errors:<5}"
         f"cpu {pb.cpu_us_per_request:5.0f} us/req "
         f"| floor {floor.requests_per_s:9,.0f} req/s p99 {floor.p99_ms:6.2f} ms "
-        f"cpu {floor.cpu_us_per_request:4.0f} us/req | ratio {ratio:5.1%}{flag}",
+        f"cpu {floor.cpu_us_per_request:4.0f} us/req | ratio {row.ratio:5.1%}{spread}{flag}",
         flush=True,
     )
 
 
-def summary(rows: list[Row], sizes: list[int]) -> list[dict[str, Any]]:
+def summary(rows: list[Settled], sizes: list[int]) -> list[dict[str, Any]]:
     """Each Phonebook figure at the largest size as a ratio of the same figure at the smallest."""
     if len(sizes) < 2:
         return []
     small, large = sizes[0], sizes[-1]
-    index = {(r.size, r.scenario, r.connections, r.app): r for r in rows}
+    index = {(s.phonebook.size, s.phonebook.scenario, s.phonebook.connections): s for s in rows}
     out = []
-    for r in rows:
-        if r.size != small or r.app != "phonebook":
+    for s in rows:
+        r = s.phonebook
+        if r.size != small:
             continue
-        big = index[(large, r.scenario, r.connections, "phonebook")]
+        big = index[(large, r.scenario, r.connections)].phonebook
         out.append(
             {
                 "scenario": r.scenario,
@@ -173,6 +177,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,3000000", help="numbers per run, comma-separated")
     parser.add_argument("--connections", default="16,64")
     parser.add_argument("--seconds", type=int, default=5, help="per wrk run")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="runs of each row, floor and Phonebook in turn; the row reports the median",
+    )
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument(
         "--single-client",
@@ -181,6 +191,8 @@ def main() -> None:
     )
     parser.add_argument("--out", default=str(ROOT / "bench-results"))
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     args.connections = [int(c) for c in args.connections.split(",")]
     args.scenarios = args.scenarios.split(",")
     args.single_client = [s for s in args.single_client.split(",") if s]
@@ -197,7 +209,21 @@ def main() -> None:
         "backend": args.backend,
         "workers": args.workers,
         "seconds_per_run": args.seconds,
-        "rows": [asdict(r) for r in rows],
+        "rounds": args.rounds,
+        # Each row: the median round of each app (bench/rounds.py), floor first.
+        "rows": [asdict(r) for s in rows for r in (s.floor, s.phonebook)],
+        "ratios": [
+            {
+                "size": s.phonebook.size,
+                "scenario": s.phonebook.scenario,
+                "connections": s.phonebook.connections,
+                "ratio": round(s.ratio, 4),
+                "lowest": round(s.lowest_ratio, 4),
+                "highest": round(s.highest_ratio, 4),
+            }
+            for s in rows
+        ],
+        "every_run": [asdict(r) for s in rows for pair in s.runs for r in pair],
         "resident_mb_after_run": memory,
         "large_over_small": summary(rows, sizes),
     }
