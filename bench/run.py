@@ -82,11 +82,11 @@ def bench_size(
                 script = lua_script(out_dir / f"{scenario}.lua", scenario, data, terms)
                 for connections in _connections(args, scenario):
                     rounds = []
-                    for _ in range(args.rounds):
-                        floor, pb = (
+                    for _ in range(args.rounds):  # the floor, then Phonebook, each round
+                        floor, pb = [
                             _run(app, base, pid, script, size, scenario, connections, args.seconds)
                             for app, base, pid in apps
-                        )
+                        ]
                         rounds.append((floor, pb))
                     rows.append(settle(rounds))
                     print_row(rows[-1])
