@@ -38,7 +38,7 @@ test: install lint
 	$(BIN)/pytest
 
 # Phonebook against a bare ASGI floor with wrk; see docs/performance.md.
-# e.g. make bench BENCH_ARGS="--sizes 10000 --seconds 3" or "--backend postgresql --workers 2"
+# e.g. make bench BENCH_ARGS="--sizes 10000 --seconds 3 --rounds 1" or "--backend postgresql --workers 2"
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -180,7 +180,7 @@ def main() -> None:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=1,
+        default=3,
         help="runs of each row, floor and Phonebook in turn; the row reports the median",
     )
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
