@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 import pytest
 from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from phonebook.clock import utc_now
 from phonebook.errors import ApiError, not_found
 from phonebook.store.database import Database
-from phonebook.store.tables import accounts
+from phonebook.store.tables import accounts, api_keys
+from phonebook.store.writer_turn import WriterTurn
 from phonebook.write_lane import GroupCommitLane, ThreadLane, lane_for
 
 
@@ -58,10 +61,10 @@ def test_writes_are_batched_into_fewer_commits(database: Database) -> None:
     commits = 0
     real = database.group_commit
 
-    def counting() -> AbstractContextManager[Connection]:
+    def counting(committed: Callable[[], None] | None = None) -> AbstractContextManager[Connection]:
         nonlocal commits
         commits += 1
-        return real()
+        return real(committed)
 
     database.group_commit = counting  # type: ignore[method-assign,assignment]
 
@@ -198,3 +201,91 @@ def test_a_use_case_halted_mid_group_commits_nothing(database: Database) -> None
     assert isinstance(halted, RuntimeError)
     with database.reading() as conn:  # "a" stands only if it was committed in a group before
         assert _names(conn) == ([] if isinstance(added, RuntimeError) else ["a"])
+
+
+@pytest.mark.sqlite_only
+def test_a_group_is_answered_before_the_writers_turn_passes_on(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Handing the turn over wakes the other worker's writer first; the answers need not wait."""
+    database.coordinate_writers()
+    lane = GroupCommitLane(database)
+    answered = threading.Event()
+    answered_before_release: list[bool] = []
+    release = WriterTurn._release
+
+    def release_once_answered(turn: WriterTurn) -> None:
+        # Answered after the release, the write would only arrive once this gave up.
+        answered_before_release.append(answered.wait(timeout=10))
+        release(turn)
+
+    monkeypatch.setattr(WriterTurn, "_release", release_once_answered)
+
+    async def write() -> None:
+        await lane.run(_add_account, database, "a")
+        answered.set()
+
+    try:
+        asyncio.run(write())
+    finally:
+        lane.close()
+    assert answered_before_release == [True]
+    with database.reading() as conn:
+        assert _names(conn) == ["a"]
+
+
+def _add_key_of_no_account(database: Database) -> str:
+    """A write that only COMMIT refuses: its foreign key is checked there."""
+    with database.writing() as conn:
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+        conn.execute(
+            insert(api_keys).values(
+                account_id=999_999,
+                key_hash="x" * 64,
+                label="",
+                read_only=False,
+                created_at=utc_now(),
+            )
+        )
+    return "added"
+
+
+@pytest.mark.sqlite_only
+def test_a_group_whose_commit_fails_is_answered_with_the_error(database: Database) -> None:
+    """Nothing is acknowledged before COMMIT has returned, and nothing of it stands."""
+    lane = GroupCommitLane(database)
+
+    async def write() -> object:
+        try:
+            # A bound against hanging the suite, not a measurement.
+            return await asyncio.wait_for(lane.run(_add_key_of_no_account, database), 30)
+        except Exception as exc:
+            return exc
+
+    try:
+        result = asyncio.run(write())
+    finally:
+        lane.close()
+    assert isinstance(result, IntegrityError)
+    assert "FOREIGN KEY" in str(result)
+    with database.reading() as conn:
+        assert conn.execute(select(func.count()).select_from(api_keys)).scalar_one() == 0
+
+
+def test_committed_runs_once_others_see_the_write(database: Database) -> None:
+    seen: list[list[str]] = []
+
+    def committed() -> None:
+        with database.reading() as conn:  # another connection
+            seen.append(_names(conn))
+
+    with database.writing(committed=committed) as conn:
+        conn.execute(insert(accounts).values(name="a", created_at=utc_now()))
+    assert seen == [["a"]]
+
+
+def test_a_savepoint_takes_no_committed_callback(database: Database) -> None:
+    """Inside a group a write commits nothing when it ends: there is nothing to wait for."""
+    refused = pytest.raises(ValueError, match="savepoint")
+    with database.group_commit(), refused, database.writing(committed=lambda: None):
+        pass

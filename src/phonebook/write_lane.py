@@ -8,10 +8,10 @@ happen on worker threads:
   handles concurrency itself.
 - SQLite: one writer thread, since SQLite takes one writer at a time. It
   takes every write waiting in its queue (up to BATCH), has each use case run
-  in its own SAVEPOINT inside one transaction, commits once, and only then answers
-  them all. One fsync serves the batch; each use case still succeeds or fails
-  alone (a failed one rolls back to its savepoint); nothing is acknowledged
-  before it is durable.
+  in its own SAVEPOINT inside one transaction, commits once, and only then
+  answers them all, before it hands the writers' turn on. One fsync serves the
+  batch; each use case still succeeds or fails alone (a failed one rolls back
+  to its savepoint); nothing is acknowledged before it is durable.
 
   The thread waits for the writers' turn, begins and commits (SQLite's waits
   and the fsync, with the GIL released); the use cases themselves run on the
@@ -26,6 +26,7 @@ happen on worker threads:
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import threading
 from collections.abc import Callable
@@ -37,6 +38,8 @@ import anyio.to_thread
 from sqlalchemy import Connection
 
 from phonebook.store.database import Database
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 BATCH: Final = 64
@@ -106,23 +109,38 @@ class GroupCommitLane:
             first = self._queue.get()
             if first is None:
                 return
-            jobs = [first]
-            try:
-                # The pooled connection first, then the writers' turn and BEGIN
-                # (Database.writing): the checkout no longer holds up the turn.
-                with self.database.group_commit() as group:
-                    # Writes queued while another process had its turn join this group.
-                    jobs = self._batch(first)
-                    self._run_group(group, jobs)
-            except Exception as exc:  # taking the turn, BEGIN or COMMIT failed: answer, live on
-                for job in jobs:
-                    job.error = job.error or exc
-            _settle(jobs)
+            self._commit_group(first)
             self.database.after_commit()
 
-    def _batch(self, first: _Job) -> list[_Job]:
+    def _commit_group(self, first: _Job) -> None:
+        """first and the writes queued behind it: one COMMIT, answered before the turn passes on."""
         jobs = [first]
-        while len(jobs) < BATCH:
+        answered = False
+
+        def answer() -> None:  # committed, so durable; the turn not yet handed over
+            nonlocal answered
+            answered = True
+            _settle(jobs)
+
+        try:
+            # The pooled connection first, then the writers' turn and BEGIN
+            # (Database.writing): the checkout no longer holds up the turn.
+            with self.database.group_commit(committed=answer) as group:
+                # Writes queued while another process had its turn join this group.
+                jobs.extend(self._queued(BATCH - 1))
+                self._run_group(group, jobs)
+        except Exception as exc:  # taking the turn, BEGIN or COMMIT failed: answer, live on
+            if answered:  # only handing the turn or the connection back failed
+                log.exception("after a committed group of writes")
+                return
+            for job in jobs:
+                job.error = job.error or exc
+            _settle(jobs)
+
+    def _queued(self, at_most: int) -> list[_Job]:
+        """The writes waiting in the queue now, up to at_most of them."""
+        jobs: list[_Job] = []
+        while len(jobs) < at_most:
             try:
                 more = self._queue.get_nowait()
             except queue.Empty:
