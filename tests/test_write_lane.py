@@ -234,6 +234,41 @@ def test_a_group_is_answered_before_the_writers_turn_passes_on(
         assert _names(conn) == ["a"]
 
 
+@pytest.mark.sqlite_only
+def test_a_turn_not_handed_on_after_the_commit_leaves_the_writes_answered(
+    database: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The group was committed and answered: the failure is logged and the lane goes on."""
+    database.coordinate_writers()
+    lane = GroupCommitLane(database)
+    release = WriterTurn._release
+    failed: list[bool] = []
+
+    def release_failing_once(turn: WriterTurn) -> None:
+        if not failed:
+            failed.append(True)
+            raise OSError("the lock file went away")
+        release(turn)
+
+    monkeypatch.setattr(WriterTurn, "_release", release_failing_once)
+
+    async def one_then_another() -> list[str]:
+        return [
+            await lane.run(_add_account, database, "a"),
+            await lane.run(_add_account, database, "b"),
+        ]
+
+    try:
+        results = asyncio.run(one_then_another())
+    finally:
+        lane.close()
+    assert results == ["a", "b"]
+    assert failed == [True]
+    assert "after a committed group of writes" in caplog.text
+    with database.reading() as conn:
+        assert _names(conn) == ["a", "b"]
+
+
 def _add_key_of_no_account(database: Database) -> str:
     """A write that only COMMIT refuses: its foreign key is checked there."""
     with database.writing() as conn:
