@@ -28,19 +28,36 @@ class Row:
     socket_errors: int
     valid: bool
     cpu_us_per_request: float  # the server's processes, user and system
-    rounds: int = 1
-    lowest_requests_per_s: float = 0.0  # over the rounds
-    highest_requests_per_s: float = 0.0
 
 
 @dataclass(frozen=True)
 class Settled:
-    floor: Row
-    phonebook: Row
-    ratio: float  # Phonebook's requests/s to the floor's: the rounds' median (the lower of two)
-    lowest_ratio: float
-    highest_ratio: float
+    floor: Row  # the floor's median round
+    phonebook: Row  # Phonebook's median round
     runs: tuple[tuple[Row, Row], ...]  # every round's (floor, phonebook), in order
+
+    @property
+    def rounds(self) -> int:
+        return len(self.runs)
+
+    @property
+    def ratios(self) -> list[float]:
+        """Each round's Phonebook requests/s to its floor's, taken moments apart."""
+        return [
+            pb.requests_per_s / fl.requests_per_s if fl.requests_per_s else 0.0
+            for fl, pb in self.runs
+        ]
+
+    @property
+    def ratio(self) -> float:
+        """The rounds' median ratio (the lower of the two middle ones)."""
+        return median_low(self.ratios)
+
+    @property
+    def phonebook_range(self) -> tuple[float, float]:
+        """Phonebook's lowest and highest requests/s over the rounds."""
+        rates = [pb.requests_per_s for _, pb in self.runs]
+        return min(rates), max(rates)
 
 
 def settle(rounds: list[tuple[Row, Row]]) -> Settled:
@@ -51,15 +68,9 @@ def settle(rounds: list[tuple[Row, Row]]) -> Settled:
     """
     if not rounds:
         raise ValueError("no rounds to settle")
-    ratios = [
-        pb.requests_per_s / fl.requests_per_s if fl.requests_per_s else 0.0 for fl, pb in rounds
-    ]
     return Settled(
         floor=_median_row([fl for fl, _ in rounds]),
         phonebook=_median_row([pb for _, pb in rounds]),
-        ratio=median_low(ratios),
-        lowest_ratio=min(ratios),
-        highest_ratio=max(ratios),
         runs=tuple(rounds),
     )
 
@@ -67,10 +78,4 @@ def settle(rounds: list[tuple[Row, Row]]) -> Settled:
 def _median_row(runs: list[Row]) -> Row:
     ordered = sorted(runs, key=lambda row: row.requests_per_s)
     middle = ordered[(len(ordered) - 1) // 2]  # an even count takes the lower of the two
-    return replace(
-        middle,
-        valid=all(row.valid for row in runs),
-        rounds=len(runs),
-        lowest_requests_per_s=ordered[0].requests_per_s,
-        highest_requests_per_s=ordered[-1].requests_per_s,
-    )
+    return replace(middle, valid=all(row.valid for row in runs))

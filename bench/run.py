@@ -130,10 +130,11 @@ def print_row(row: Settled) -> None:
     pb, floor = row.phonebook, row.floor
     flag = "" if pb.valid and floor.valid else "  INVALID (non-2xx or socket errors)"
     spread = ""
-    if pb.rounds > 1:
+    if row.rounds > 1:
+        (low, high), ratios = row.phonebook_range, row.ratios
         spread = (
-            f" ({row.lowest_ratio:.1%}-{row.highest_ratio:.1%} over {pb.rounds} rounds; "
-            f"phonebook {pb.lowest_requests_per_s:,.0f}-{pb.highest_requests_per_s:,.0f} req/s)"
+            f" ({min(ratios):.1%}-{max(ratios):.1%} over {row.rounds} rounds; "
+            f"phonebook {low:,.0f}-{high:,.0f} req/s)"
         )
     print(
         f"   {pb.scenario:7} c={pb.connections:<3} phonebook {pb.requests_per_s:9,.0f} req/s "
@@ -218,8 +219,9 @@ def main() -> None:
                 "scenario": s.phonebook.scenario,
                 "connections": s.phonebook.connections,
                 "ratio": round(s.ratio, 4),
-                "lowest": round(s.lowest_ratio, 4),
-                "highest": round(s.highest_ratio, 4),
+                "lowest": round(min(s.ratios), 4),
+                "highest": round(max(s.ratios), 4),
+                "phonebook_requests_per_s_range": s.phonebook_range,
             }
             for s in rows
         ],
